@@ -1,0 +1,854 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmguard: KUnit tests for the page allocator's free-page bookkeeping.
+ *
+ * Invariants checked (Linux 6.12 semantics):
+ *
+ *  I1 Counters match the free lists.  Under zone->lock, the pages on
+ *     zone->free_area[order].free_list[mt] (count << order) summed over
+ *     every migratetype except MIGRATE_ISOLATE equal NR_FREE_PAGES (6.12's
+ *     account_freepages() skips isolated pages), the MIGRATE_CMA lists
+ *     equal NR_FREE_CMA_PAGES and the MIGRATE_HIGHATOMIC lists equal
+ *     zone->nr_free_highatomic.
+ *
+ *  I2 Every free page is where its metadata says.  A page on
+ *     free_area[order].free_list[mt] has PageBuddy set, buddy_order() ==
+ *     order, a PFN aligned to 1 << order inside the zone, and every
+ *     pageblock it covers has migratetype mt.  6.12 already warns when a
+ *     page is added, moved or deleted with a mismatching type; the audit
+ *     checks the state at rest, so a type changed without moving the pages
+ *     is caught too.
+ *
+ *  I3 drain_all_pages(zone) leaves no page on any CPU's per-cpu lists of
+ *     that zone: pages freed on each online CPU, and seen on that CPU's
+ *     pcp lists, are gone from them afterwards, for order 0 and for the
+ *     high orders the pcp lists hold (<= PAGE_ALLOC_COSTLY_ORDER and the
+ *     PMD/THP order).
+ *
+ *  I4 A pcp list holds what its count says.  Under pcp->lock, pcp->count
+ *     equals the pages on pcp->lists[] (each block weighted by its list's
+ *     order), and every block there is of the zone, not PageBuddy, and has
+ *     refcount 0.
+ *
+ * Every case is followed (exit fixture) by an audit of every populated
+ * zone, so no case may leave drift behind, whatever it checked itself.
+ *
+ * How races are handled:
+ *
+ *  - The free lists, NR_FREE_PAGES/NR_FREE_CMA_PAGES updates (all made by
+ *    account_freepages() under zone->lock) and nr_free_highatomic only
+ *    change under zone->lock, so the audit takes it with interrupts off and
+ *    sees one consistent state.  The exception is vmstat folding:
+ *    vmstat_update() moves a CPU's delta into the zone counter without
+ *    zone->lock (this_cpu_xchg() of the delta, then atomic_long_add()), so
+ *    zone_page_state_snapshot(), which sums the zone counter and every
+ *    CPU's delta, misses the delta while a fold is between the two steps.
+ *    The audit therefore repeats a mismatching comparison up to
+ *    MMGUARD_AUDIT_TRIES times, yielding between tries so a fold
+ *    interrupted on this CPU can finish, and reports drift only if every
+ *    try disagrees.  Real accounting bugs persist and are still reported;
+ *    list/placement errors are exact under the lock and never retried.
+ *
+ *  - For I3, other CPUs keep allocating while we check: a page that
+ *    drain_all_pages() put back into buddy may be reallocated at once and
+ *    freed onto (or refilled into, by rmqueue_bulk()) any CPU's pcp list,
+ *    which looks exactly like a page the drain missed.  The struct page
+ *    keeps no trace of the trip through buddy (free_pages_prepare() and
+ *    the buddy removal both zero page->private and clear the flags), so
+ *    the test makes the ambiguity impossible instead: the CPU under test
+ *    parks its pages on its own pcp lists from a kthread bound to it, then
+ *    keeps spinning with interrupts off until the check is done.  Only a
+ *    CPU itself adds pages to its own pcp lists (frees and refills both
+ *    use this_cpu's pcp); remote CPUs only take pages off them (6.12
+ *    drains take the remote pcp->lock, no IPI needed).  So while that CPU
+ *    is frozen its lists of the zone can only shrink, and after
+ *    drain_all_pages() returns they must be empty: count 0, every list
+ *    empty, none of the parked pages there.  That is exact and fails if
+ *    the drain skipped the CPU or drained it only in part.  Parked pages
+ *    found on another CPU's lists must have gone through buddy and are
+ *    only reported.  The test thread is pinned off the frozen CPU so it
+ *    cannot be queued behind it; the freeze has a safety limit
+ *    (MMGUARD_FREEZE_LIMIT_NS) that, if ever reached, fails the case
+ *    instead of hanging the machine.
+ *
+ * The case names describe the behaviour they check.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/page-isolation.h>
+#include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/spinlock.h>
+#include <linux/vmstat.h>
+
+#include "../internal.h"
+
+/* Compare the counters this many times before calling a mismatch drift. */
+#define MMGUARD_AUDIT_TRIES	10
+
+/* Order-0 pages each CPU parks on its pcp lists in the drain test. */
+#define MMGUARD_PCP_BATCH	64
+
+/* Safety limit of a CPU's freeze in the drain tests; never reached. */
+#define MMGUARD_FREEZE_LIMIT_NS	(10ULL * NSEC_PER_SEC)
+
+/* ---------------------------------------------------------------------- */
+/* The free-page audit                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* @expected: what the free lists say; @actual: what the counter says. */
+struct mmguard_counter {
+	unsigned long expected;
+	unsigned long actual;
+};
+
+enum mmguard_misplacement {
+	MMGUARD_OK,
+	MMGUARD_NOT_BUDDY,	/* on a free list without PageBuddy */
+	MMGUARD_WRONG_ORDER,	/* buddy_order() differs from the list's */
+	MMGUARD_UNALIGNED,	/* PFN not aligned to the list's order */
+	MMGUARD_OUTSIDE_ZONE,	/* block not inside the zone */
+	MMGUARD_WRONG_TYPE,	/* a covered pageblock has another type */
+};
+
+struct mmguard_zone_audit {
+	struct mmguard_counter free;		/* NR_FREE_PAGES */
+	struct mmguard_counter cma;		/* NR_FREE_CMA_PAGES */
+	struct mmguard_counter highatomic;	/* zone->nr_free_highatomic */
+	unsigned long isolated;		/* pages on MIGRATE_ISOLATE lists */
+	unsigned long blocks;		/* free blocks walked */
+	unsigned int tries;		/* counter reads made */
+
+	unsigned long misplaced;	/* free blocks violating I2 */
+	struct {			/* the first of them */
+		enum mmguard_misplacement why;
+		unsigned long pfn;
+		unsigned int order;
+		int list_mt;
+		unsigned long found;	/* the buddy order or pageblock type */
+	} first;
+};
+
+static bool mmguard_counters_match(const struct mmguard_zone_audit *a)
+{
+	return a->free.expected == a->free.actual &&
+	       a->cma.expected == a->cma.actual &&
+	       a->highatomic.expected == a->highatomic.actual;
+}
+
+static bool mmguard_audit_clean(const struct mmguard_zone_audit *a)
+{
+	return mmguard_counters_match(a) && !a->misplaced;
+}
+
+/* I2 for one block on free_list[mt] of free_area[order]; zone->lock held. */
+static enum mmguard_misplacement
+mmguard_check_placement(struct zone *zone, struct page *page,
+			unsigned int order, int mt, unsigned long *found)
+{
+	unsigned long pfn = page_to_pfn(page);
+	unsigned long nr = 1UL << order;
+	unsigned long block;
+
+	if (!PageBuddy(page))
+		return MMGUARD_NOT_BUDDY;
+	if (buddy_order(page) != order) {
+		*found = buddy_order(page);
+		return MMGUARD_WRONG_ORDER;
+	}
+	if (!IS_ALIGNED(pfn, nr))
+		return MMGUARD_UNALIGNED;
+	if (!zone_spans_pfn(zone, pfn) || !zone_spans_pfn(zone, pfn + nr - 1) ||
+	    page_zone(page) != zone)
+		return MMGUARD_OUTSIDE_ZONE;
+
+	/* A block larger than a pageblock must have one type throughout. */
+	for (block = pfn; block < pfn + nr; block += pageblock_nr_pages) {
+		int block_mt = get_pageblock_migratetype(pfn_to_page(block));
+
+		if (block_mt != mt) {
+			*found = block_mt;
+			return MMGUARD_WRONG_TYPE;
+		}
+	}
+	return MMGUARD_OK;
+}
+
+/* One consistent look at @zone under zone->lock. */
+static void mmguard_audit_zone_once(struct zone *zone,
+				    struct mmguard_zone_audit *a)
+{
+	unsigned long flags;
+	unsigned int order;
+	int mt;
+
+	memset(a, 0, sizeof(*a));
+
+	spin_lock_irqsave(&zone->lock, flags);
+	for_each_migratetype_order(order, mt) {
+		struct list_head *list = &zone->free_area[order].free_list[mt];
+		struct page *page;
+
+		list_for_each_entry(page, list, buddy_list) {
+			unsigned long nr = 1UL << order;
+			enum mmguard_misplacement why;
+			unsigned long found = 0;
+
+			a->blocks++;
+			if (is_migrate_isolate(mt)) {
+				a->isolated += nr;
+			} else {
+				a->free.expected += nr;
+				if (is_migrate_cma(mt))
+					a->cma.expected += nr;
+				else if (is_migrate_highatomic(mt))
+					a->highatomic.expected += nr;
+			}
+
+			why = mmguard_check_placement(zone, page, order, mt,
+						      &found);
+			if (why != MMGUARD_OK && !a->misplaced++) {
+				a->first.why = why;
+				a->first.pfn = page_to_pfn(page);
+				a->first.order = order;
+				a->first.list_mt = mt;
+				a->first.found = found;
+			}
+		}
+	}
+	a->free.actual = zone_page_state_snapshot(zone, NR_FREE_PAGES);
+	a->cma.actual = zone_page_state_snapshot(zone, NR_FREE_CMA_PAGES);
+	a->highatomic.actual = READ_ONCE(zone->nr_free_highatomic);
+	spin_unlock_irqrestore(&zone->lock, flags);
+}
+
+/**
+ * mmguard_audit_zone() - Compare a zone's free lists with its counters.
+ * @zone: a populated zone
+ * @a: filled with the last try's expected/actual values and placement errors
+ *
+ * A counter mismatch is re-read up to MMGUARD_AUDIT_TRIES times (see the
+ * comment at the top of the file: a vmstat fold in flight is invisible to
+ * zone_page_state_snapshot()); only a mismatch every try saw is drift.
+ *
+ * Return: true if the zone is clean (I1 and I2 hold).
+ */
+static bool mmguard_audit_zone(struct zone *zone, struct mmguard_zone_audit *a)
+{
+	unsigned int try;
+
+	for (try = 1; ; try++) {
+		mmguard_audit_zone_once(zone, a);
+		a->tries = try;
+		if (mmguard_counters_match(a) || try == MMGUARD_AUDIT_TRIES)
+			break;
+		/* Let a fold interrupted on this CPU, or a remote one, finish. */
+		cond_resched();
+		cpu_relax();
+	}
+	return mmguard_audit_clean(a);
+}
+
+static const char *mmguard_mt_name(unsigned long mt)
+{
+	return mt < MIGRATE_TYPES ? migratetype_names[mt] : "?";
+}
+
+static const char * const mmguard_why_names[] = {
+	[MMGUARD_OK]		= "ok",
+	[MMGUARD_NOT_BUDDY]	= "PageBuddy clear",
+	[MMGUARD_WRONG_ORDER]	= "buddy_order differs",
+	[MMGUARD_UNALIGNED]	= "PFN not aligned to order",
+	[MMGUARD_OUTSIDE_ZONE]	= "outside the zone",
+	[MMGUARD_WRONG_TYPE]	= "pageblock type differs",
+};
+
+/* Turn an audit into one expectation per invariant, with the numbers. */
+static void mmguard_expect_clean(struct kunit *test, struct zone *zone,
+				 const struct mmguard_zone_audit *a,
+				 const char *when)
+{
+	int nid = zone_to_nid(zone);
+
+	KUNIT_EXPECT_EQ_MSG(test, a->free.actual, a->free.expected,
+			    "%s: node %d zone %s: NR_FREE_PAGES is %lu but the non-isolated free lists hold %lu pages (drift %ld, seen in all %u reads)",
+			    when, nid, zone->name, a->free.actual,
+			    a->free.expected,
+			    (long)(a->free.actual - a->free.expected), a->tries);
+	KUNIT_EXPECT_EQ_MSG(test, a->cma.actual, a->cma.expected,
+			    "%s: node %d zone %s: NR_FREE_CMA_PAGES is %lu but the CMA free lists hold %lu pages (drift %ld, seen in all %u reads)",
+			    when, nid, zone->name, a->cma.actual,
+			    a->cma.expected,
+			    (long)(a->cma.actual - a->cma.expected), a->tries);
+	KUNIT_EXPECT_EQ_MSG(test, a->highatomic.actual, a->highatomic.expected,
+			    "%s: node %d zone %s: nr_free_highatomic is %lu but the HighAtomic free lists hold %lu pages",
+			    when, nid, zone->name, a->highatomic.actual,
+			    a->highatomic.expected);
+	KUNIT_EXPECT_EQ_MSG(test, a->misplaced, 0UL,
+			    "%s: node %d zone %s: %lu misplaced free blocks; first: pfn %#lx on the order-%u %s list: %s (found %lu)",
+			    when, nid, zone->name, a->misplaced, a->first.pfn,
+			    a->first.order, mmguard_mt_name(a->first.list_mt),
+			    mmguard_why_names[a->first.why], a->first.found);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Fixtures and deferred cleanup                                          */
+/* ---------------------------------------------------------------------- */
+
+struct mmguard_test_ctx {
+	struct cpumask saved_allowed;	/* the case thread's affinity */
+};
+
+static void mmguard_audit_all_zones(struct kunit *test, const char *when)
+{
+	struct mmguard_zone_audit a;
+	struct zone *zone;
+
+	for_each_populated_zone(zone) {
+		mmguard_audit_zone(zone, &a);
+		mmguard_expect_clean(test, zone, &a, when);
+	}
+}
+
+/* Runs in the case's own kthread, before the case. */
+static int mmguard_test_init(struct kunit *test)
+{
+	struct mmguard_test_ctx *ctx;
+
+	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	cpumask_copy(&ctx->saved_allowed, current->cpus_ptr);
+	test->priv = ctx;
+	return 0;
+}
+
+/*
+ * Runs after the case, in a separate cleanup kthread (6.12 KUnit), before
+ * the deferred actions: whatever the case did, every zone must be clean.
+ */
+static void mmguard_test_exit(struct kunit *test)
+{
+	mmguard_audit_all_zones(test, "after the case");
+}
+
+struct mmguard_pages {
+	struct page *page;
+	unsigned int order;
+};
+
+static void mmguard_free_pages_action(void *arg)
+{
+	struct mmguard_pages *p = arg;
+
+	if (p->page)
+		__free_pages(p->page, p->order);
+	p->page = NULL;
+}
+
+/* The zone that order-0 GFP_KERNEL allocations of this CPU come from. */
+static struct zone *mmguard_kernel_zone(struct kunit *test)
+{
+	struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+	struct zone *zone;
+
+	KUNIT_ASSERT_NOT_NULL_MSG(test, page, "no order-0 page to pick a zone");
+	zone = page_zone(page);
+	__free_page(page);
+	return zone;
+}
+
+/* ---------------------------------------------------------------------- */
+/* (a), (b): audits                                                       */
+/* ---------------------------------------------------------------------- */
+
+static void mmguard_audit_is_clean_at_rest(struct kunit *test)
+{
+	struct mmguard_zone_audit a;
+	struct zone *zone;
+	unsigned int zones = 0;
+
+	for_each_populated_zone(zone) {
+		mmguard_audit_zone(zone, &a);
+		mmguard_expect_clean(test, zone, &a, "at rest");
+		zones++;
+	}
+	KUNIT_EXPECT_GT(test, zones, 0U);
+}
+
+static void mmguard_alloc_free_every_order_keeps_counters(struct kunit *test)
+{
+	struct mmguard_pages *p;
+	struct mmguard_zone_audit a;
+	unsigned int order, done = 0;
+	char when[40];
+
+	p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+
+	for (order = 0; order <= MAX_PAGE_ORDER; order++) {
+		struct zone *zone;
+
+		p->page = alloc_pages(GFP_KERNEL | __GFP_NOWARN, order);
+		if (!p->page) {
+			kunit_info(test, "order %u: allocation failed, skipped\n",
+				   order);
+			continue;
+		}
+		p->order = order;
+		KUNIT_ASSERT_EQ(test, 0,
+				kunit_add_action_or_reset(test,
+						mmguard_free_pages_action, p));
+		zone = page_zone(p->page);
+
+		snprintf(when, sizeof(when), "after an order-%u alloc", order);
+		mmguard_audit_zone(zone, &a);
+		mmguard_expect_clean(test, zone, &a, when);
+
+		kunit_release_action(test, mmguard_free_pages_action, p);
+
+		snprintf(when, sizeof(when), "after an order-%u free", order);
+		mmguard_audit_zone(zone, &a);
+		mmguard_expect_clean(test, zone, &a, when);
+		done++;
+	}
+	/* Order 0 cannot fail here, so at least one order was exercised. */
+	KUNIT_EXPECT_GT(test, done, 0U);
+}
+
+/* ---------------------------------------------------------------------- */
+/* (c), (d): drain_all_pages()                                            */
+/* ---------------------------------------------------------------------- */
+
+/* What one walk of a CPU's pcp lists of a zone found. */
+struct mmguard_pcp_scan {
+	int count;		/* pcp->count */
+	unsigned long pages;	/* pages on the lists, by list order */
+	unsigned long bad;	/* blocks violating I4 */
+	unsigned int parked;	/* blocks that are the round's parked ones */
+};
+
+/*
+ * One round: a kthread bound to @cpu parks blocks of @order of @zone on
+ * that CPU's pcp lists and freezes the CPU; the test thread, pinned to
+ * another CPU, drains and checks.  Filled in by both sides; the kthread's
+ * fields are read only after the completion that publishes them.
+ */
+struct mmguard_pcp_round {
+	/* set by the test thread */
+	struct zone *zone;
+	unsigned int cpu;
+	unsigned int order;
+	unsigned int nr_blocks;
+	struct page **pages;		/* nr_blocks slots */
+	unsigned long *parked_pfns;	/* nr_blocks slots */
+
+	/* set by the kthread before @parked */
+	int alloc_failed;		/* blocks not obtained from @zone */
+	unsigned int nr_allocated;
+	unsigned int nr_parked;		/* seen on @cpu's lists after free */
+	int count_before, high, batch;
+	struct mmguard_pcp_scan after_free; /* @cpu's lists after the frees */
+	struct completion parked;
+
+	/* set by the test thread while @cpu is frozen */
+	bool release;
+	struct mmguard_pcp_scan frozen;	/* @cpu's lists after the drain */
+	unsigned int elsewhere;		/* parked blocks on other CPUs' lists */
+	unsigned long others_bad;	/* I4 violations on other CPUs */
+	unsigned int others_mismatch;	/* other CPUs whose count != lists */
+
+	/* set by the kthread before @done */
+	bool expired;
+	struct completion done;
+};
+
+static bool mmguard_is_parked_pfn(const struct mmguard_pcp_round *r,
+				  unsigned long pfn)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_parked; i++)
+		if (r->parked_pfns[i] == pfn)
+			return true;
+	return false;
+}
+
+/* The order of the blocks on pcp->lists[pindex] (pindex_to_order()). */
+static unsigned int mmguard_pindex_order(int pindex)
+{
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	if (pindex >= NR_LOWORDER_PCP_LISTS)
+		return HPAGE_PMD_ORDER;
+#endif
+	return pindex / MIGRATE_PCPTYPES;
+}
+
+/*
+ * Walk one CPU's pcp lists of the round's zone (I4) and count the round's
+ * parked blocks on them.  The caller holds pcp->lock.
+ */
+static void mmguard_scan_pcp(const struct mmguard_pcp_round *r,
+			     struct per_cpu_pages *pcp,
+			     struct mmguard_pcp_scan *scan)
+{
+	int pindex;
+
+	memset(scan, 0, sizeof(*scan));
+	scan->count = pcp->count;
+	for (pindex = 0; pindex < NR_PCP_LISTS; pindex++) {
+		unsigned int order = mmguard_pindex_order(pindex);
+		struct page *page;
+
+		list_for_each_entry(page, &pcp->lists[pindex], pcp_list) {
+			scan->pages += 1UL << order;
+			if (page_zone(page) != r->zone || PageBuddy(page) ||
+			    page_ref_count(page))
+				scan->bad++;
+			if (mmguard_is_parked_pfn(r, page_to_pfn(page)))
+				scan->parked++;
+		}
+	}
+}
+
+static int mmguard_pcp_parker(void *arg)
+{
+	struct mmguard_pcp_round *r = arg;
+	struct per_cpu_pages *pcp = per_cpu_ptr(r->zone->per_cpu_pageset,
+						r->cpu);
+	gfp_t gfp = GFP_KERNEL | __GFP_THISNODE | __GFP_NOWARN;
+	unsigned int tries, i;
+	unsigned long flags;
+	int pindex;
+	u64 deadline;
+
+	/* Sleepable part: get nr_blocks blocks of the zone under test. */
+	for (tries = 0; r->nr_allocated < r->nr_blocks &&
+			tries < 4 * r->nr_blocks; tries++) {
+		struct page *page = alloc_pages_node(zone_to_nid(r->zone), gfp,
+						     r->order);
+
+		if (!page)
+			break;
+		if (page_zone(page) != r->zone) {
+			/* Fallback zone: not ours; freed before the freeze. */
+			__free_pages(page, r->order);
+			continue;
+		}
+		r->pages[r->nr_allocated++] = page;
+	}
+	r->alloc_failed = r->nr_blocks - r->nr_allocated;
+
+	/*
+	 * Freeze: from here until release nothing else runs on this CPU, so
+	 * nothing but a remote drain can touch its pcp lists.
+	 */
+	preempt_disable();
+	local_irq_save(flags);
+
+	spin_lock(&pcp->lock);
+	r->count_before = pcp->count;
+	spin_unlock(&pcp->lock);
+
+	for (i = 0; i < r->nr_allocated; i++)
+		__free_pages(r->pages[i], r->order);
+
+	spin_lock(&pcp->lock);
+	r->high = pcp->high;
+	r->batch = pcp->batch;
+	for (pindex = 0; pindex < NR_PCP_LISTS; pindex++) {
+		struct page *page;
+
+		list_for_each_entry(page, &pcp->lists[pindex], pcp_list) {
+			for (i = 0; i < r->nr_allocated; i++) {
+				if (page == r->pages[i]) {
+					r->parked_pfns[r->nr_parked++] =
+						page_to_pfn(page);
+					break;
+				}
+			}
+		}
+	}
+	mmguard_scan_pcp(r, pcp, &r->after_free);
+	spin_unlock(&pcp->lock);
+
+	complete(&r->parked);
+
+	deadline = local_clock() + MMGUARD_FREEZE_LIMIT_NS;
+	while (!READ_ONCE(r->release)) {
+		if (local_clock() > deadline) {
+			r->expired = true;
+			break;
+		}
+		cpu_relax();
+	}
+
+	local_irq_restore(flags);
+	preempt_enable();
+	complete(&r->done);
+	return 0;
+}
+
+/* Deferred: unfreeze the CPU and wait for the kthread to be done with @r. */
+static void mmguard_round_release(void *arg)
+{
+	struct mmguard_pcp_round *r = arg;
+
+	WRITE_ONCE(r->release, true);
+	wait_for_completion(&r->done);
+}
+
+/* Count parked blocks that are back in buddy (zone->lock for a stable view). */
+static unsigned int mmguard_parked_in_buddy(const struct mmguard_pcp_round *r)
+{
+	unsigned int i, n = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&r->zone->lock, flags);
+	for (i = 0; i < r->nr_parked; i++)
+		if (is_free_buddy_page(pfn_to_page(r->parked_pfns[i])))
+			n++;
+	spin_unlock_irqrestore(&r->zone->lock, flags);
+	return n;
+}
+
+/*
+ * Park blocks on @cpu, freeze it, drain_all_pages() from here and look at
+ * every CPU's pcp lists.  No assertion may abort the test while @cpu is
+ * frozen (the cleanup would have to run beside it), so this only records;
+ * the caller judges.  Return: 0, or an error from creating the kthread.
+ */
+static int mmguard_pcp_round_run(struct kunit *test,
+				 struct mmguard_pcp_round *r)
+{
+	struct mmguard_test_ctx *ctx = test->priv;
+	struct per_cpu_pages *pcp;
+	struct task_struct *task;
+	struct cpumask *others;
+	unsigned long flags;
+	unsigned int cpu;
+	int ret;
+
+	others = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	if (!others)
+		return -ENOMEM;
+
+	init_completion(&r->parked);
+	init_completion(&r->done);
+
+	/*
+	 * Keep the test thread off the CPU that will be frozen, or a wakeup
+	 * could queue it there behind the frozen kthread.  The case thread
+	 * exits after the case, so an abort needs no affinity restore.
+	 */
+	cpumask_andnot(others, cpu_online_mask, cpumask_of(r->cpu));
+	ret = set_cpus_allowed_ptr(current, others);
+	if (ret)
+		return ret;
+
+	/* Start from empty pcp lists so the parked blocks fit under high. */
+	drain_all_pages(r->zone);
+
+	task = kthread_create_on_cpu(mmguard_pcp_parker, r, r->cpu,
+				     "mmguard_pcp/%u");
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	wake_up_process(task);
+	ret = kunit_add_action_or_reset(test, mmguard_round_release, r);
+	if (ret)
+		return ret;
+
+	wait_for_completion(&r->parked);
+
+	/* --- r->cpu is frozen: no kunit assertions until released --- */
+	drain_all_pages(r->zone);
+
+	pcp = per_cpu_ptr(r->zone->per_cpu_pageset, r->cpu);
+	spin_lock_irqsave(&pcp->lock, flags);
+	mmguard_scan_pcp(r, pcp, &r->frozen);
+	spin_unlock_irqrestore(&pcp->lock, flags);
+
+	for_each_online_cpu(cpu) {
+		struct mmguard_pcp_scan scan;
+
+		if (cpu == r->cpu)
+			continue;
+		pcp = per_cpu_ptr(r->zone->per_cpu_pageset, cpu);
+		spin_lock_irqsave(&pcp->lock, flags);
+		mmguard_scan_pcp(r, pcp, &scan);
+		spin_unlock_irqrestore(&pcp->lock, flags);
+		r->elsewhere += scan.parked;
+		r->others_bad += scan.bad;
+		if (scan.pages != scan.count)
+			r->others_mismatch++;
+	}
+
+	kunit_release_action(test, mmguard_round_release, r);
+	/* --- released --- */
+	return set_cpus_allowed_ptr(current, &ctx->saved_allowed);
+}
+
+static void mmguard_drain_test(struct kunit *test, unsigned int order,
+			       unsigned int nr_blocks)
+{
+	struct mmguard_zone_audit a;
+	struct mmguard_pcp_round *r;
+	struct zone *zone;
+	unsigned int cpu, rounds = 0, parked_rounds = 0;
+	char when[48];
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs 2 online CPUs: one is frozen while another drains");
+
+	zone = mmguard_kernel_zone(test);
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		unsigned int in_buddy;
+		int ret;
+
+		memset(r, 0, sizeof(*r));
+		r->zone = zone;
+		r->cpu = cpu;
+		r->order = order;
+		r->nr_blocks = nr_blocks;
+		r->pages = kunit_kcalloc(test, nr_blocks, sizeof(*r->pages),
+					 GFP_KERNEL);
+		r->parked_pfns = kunit_kcalloc(test, nr_blocks,
+					       sizeof(*r->parked_pfns),
+					       GFP_KERNEL);
+		if (!r->pages || !r->parked_pfns) {
+			cpus_read_unlock();
+			KUNIT_FAIL_AND_ABORT(test, "out of memory");
+		}
+
+		ret = mmguard_pcp_round_run(test, r);
+		if (ret) {
+			cpus_read_unlock();
+			KUNIT_FAIL_AND_ABORT(test, "cpu %u: round setup failed: %d",
+					     cpu, ret);
+		}
+		rounds++;
+
+		KUNIT_EXPECT_FALSE_MSG(test, r->expired,
+				       "cpu %u: freeze hit its safety limit; the check is void",
+				       cpu);
+		KUNIT_EXPECT_EQ_MSG(test, r->alloc_failed, 0,
+				    "cpu %u: only %u of %u order-%u blocks came from node %d zone %s",
+				    cpu, r->nr_allocated, nr_blocks, order,
+				    zone_to_nid(zone), zone->name);
+		if (r->high < r->batch || r->batch <= 1)
+			kunit_info(test, "cpu %u: pcp caching off (high %d batch %d)\n",
+				   cpu, r->high, r->batch);
+		/* I4 on the CPU that parked, right after its frees. */
+		KUNIT_EXPECT_EQ_MSG(test, r->after_free.pages,
+				    (unsigned long)r->after_free.count,
+				    "cpu %u: pcp->count %d but its lists hold %lu pages after the frees",
+				    cpu, r->after_free.count, r->after_free.pages);
+		KUNIT_EXPECT_EQ_MSG(test, r->after_free.bad, 0UL,
+				    "cpu %u: %lu pcp blocks of another zone, PageBuddy or with a refcount",
+				    cpu, r->after_free.bad);
+		/* The parked blocks are on the lists, so count includes them. */
+		KUNIT_EXPECT_GE_MSG(test, r->after_free.count,
+				    (int)(r->nr_parked << order),
+				    "cpu %u: pcp->count %d < %u parked order-%u blocks",
+				    cpu, r->after_free.count, r->nr_parked, order);
+		if (r->nr_parked)
+			parked_rounds++;
+
+		/* I3, exact because the CPU was frozen (see the top comment). */
+		KUNIT_EXPECT_EQ_MSG(test, r->frozen.parked, 0U,
+				    "cpu %u: %u of %u parked order-%u blocks still on its pcp lists after drain_all_pages()",
+				    cpu, r->frozen.parked, r->nr_parked, order);
+		KUNIT_EXPECT_EQ_MSG(test, r->frozen.count, 0,
+				    "cpu %u: pcp->count of zone %s is %d after drain_all_pages()",
+				    cpu, zone->name, r->frozen.count);
+		KUNIT_EXPECT_EQ_MSG(test, r->frozen.pages, 0UL,
+				    "cpu %u: %lu pages on its zone %s pcp lists after drain_all_pages()",
+				    cpu, r->frozen.pages, zone->name);
+		/* I4 on the CPUs that kept running. */
+		KUNIT_EXPECT_EQ_MSG(test, r->others_mismatch, 0U,
+				    "%u CPUs' pcp->count differs from their lists",
+				    r->others_mismatch);
+		KUNIT_EXPECT_EQ_MSG(test, r->others_bad, 0UL,
+				    "%lu blocks on other CPUs' pcp lists of another zone, PageBuddy or with a refcount",
+				    r->others_bad);
+
+		in_buddy = mmguard_parked_in_buddy(r);
+		kunit_info(test, "cpu %u: order %u: parked %u/%u (pcp count %d -> %d, high %d); after drain %u in buddy, %u on other CPUs' pcp\n",
+			   cpu, order, r->nr_parked, r->nr_allocated,
+			   r->count_before, r->after_free.count, r->high, in_buddy,
+			   r->elsewhere);
+
+		snprintf(when, sizeof(when), "after draining cpu %u order %u",
+			 cpu, order);
+		mmguard_audit_zone(zone, &a);
+		mmguard_expect_clean(test, zone, &a, when);
+	}
+	cpus_read_unlock();
+
+	KUNIT_EXPECT_GT(test, rounds, 0U);
+	if (!parked_rounds)
+		kunit_skip(test, "zone %s pcp lists kept no order-%u block on any CPU; nothing to drain",
+			   zone->name, order);
+}
+
+static void mmguard_drain_all_pages_empties_every_cpu(struct kunit *test)
+{
+	mmguard_drain_test(test, 0, MMGUARD_PCP_BATCH);
+}
+
+/* The pcp-eligible high orders (pcp_allowed_order() in mm/page_alloc.c). */
+static const unsigned int mmguard_pcp_high_orders[] = {
+	1, 2, PAGE_ALLOC_COSTLY_ORDER,
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	HPAGE_PMD_ORDER,
+#endif
+};
+
+static void mmguard_pcp_order_desc(const unsigned int *order, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "order %u", *order);
+}
+
+KUNIT_ARRAY_PARAM(mmguard_pcp_high_order, mmguard_pcp_high_orders,
+		  mmguard_pcp_order_desc);
+
+static void mmguard_drain_all_pages_empties_high_orders(struct kunit *test)
+{
+	const unsigned int *order = test->param_value;
+	/* A few blocks: enough to see, few enough to stay under pcp->high. */
+	unsigned int nr = *order <= PAGE_ALLOC_COSTLY_ORDER ? 8 : 1;
+
+	mmguard_drain_test(test, *order, nr);
+}
+
+static struct kunit_case mmguard_freepages_cases[] = {
+	KUNIT_CASE(mmguard_audit_is_clean_at_rest),
+	KUNIT_CASE(mmguard_alloc_free_every_order_keeps_counters),
+	KUNIT_CASE(mmguard_drain_all_pages_empties_every_cpu),
+	KUNIT_CASE_PARAM(mmguard_drain_all_pages_empties_high_orders,
+			 mmguard_pcp_high_order_gen_params),
+	{}
+};
+
+static struct kunit_suite mmguard_freepages_suite = {
+	.name = "mmguard_freepages",
+	.init = mmguard_test_init,
+	.exit = mmguard_test_exit,
+	.test_cases = mmguard_freepages_cases,
+};
+
+kunit_test_suite(mmguard_freepages_suite);
+
+MODULE_DESCRIPTION("mmguard: KUnit tests of the page allocator's free-page bookkeeping");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,99 @@
+#include "initramfs.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "process.h"
+#include "progress.h"
+
+namespace mmguard {
+namespace {
+
+constexpr const char* kBusybox = "/bin/busybox";
+
+fs::path build_gen_init_cpio(const Workspace& ws, const fs::path& log) {
+    fs::path src = ws.src() / "usr/gen_init_cpio.c";
+    fs::path bin = ws.work / "gen_init_cpio";
+    if (fs::exists(bin) && fs::last_write_time(bin) >= fs::last_write_time(src)) return bin;
+    ProcessSpec cc;
+    cc.argv = {"cc", "-O2", "-o", bin.string(), src.string()};
+    if (run_logged(cc, log.string()) != 0) throw HarnessError("cannot build usr/gen_init_cpio; see " + log.string());
+    return bin;
+}
+
+std::vector<std::string> build_selftests(const Workspace& ws, const fs::path& log) {
+    fs::path out = ws.work / "selftests";
+    if (!fs::exists(ws.selftests() / "Makefile")) return {};
+    fs::create_directories(out);
+    ProcessSpec make;
+    make.argv = {"make", "-C", ws.selftests().string(), "KSRC=" + ws.src().string(), "O=" + out.string(),
+                 fmt::format("-j{}", std::max(1u, std::thread::hardware_concurrency()))};
+    if (run_logged(make, log.string()) != 0)
+        throw HarnessError("building the selftests failed; see " + log.string());
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(ws.selftests()))
+        if (e.path().extension() == ".c" && fs::exists(out / e.path().stem()))
+            names.push_back(e.path().stem().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+}  // namespace
+
+Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::path& log) {
+    Stage stage("initramfs", "busybox, selftests, init");
+    if (!fs::exists(kBusybox))
+        throw HarnessError("/bin/busybox not found: run 'make deps' (package busybox-static)");
+    fs::path gen = build_gen_init_cpio(ws, log);
+    Initramfs result;
+    std::vector<std::string> built = plan.run_selftests ? build_selftests(ws, log) : std::vector<std::string>{};
+    if (plan.selftests.empty()) {
+        result.selftests = built;
+    } else {
+        for (const auto& name : plan.selftests) {
+            if (std::find(built.begin(), built.end(), name) == built.end())
+                throw HarnessError(fmt::format("no selftest named '{}' (have: {})", name, fmt::join(built, ", ")));
+            result.selftests.push_back(name);
+        }
+    }
+
+    fs::path stage_dir = ws.guest();
+    fs::create_directories(stage_dir);
+    fs::path plan_file = stage_dir / "plan";
+    std::ofstream(plan_file) << fmt::format("SELFTESTS=\"{}\"\nSELFTEST_TIMEOUT={}\nEXTRA_STEPS=\"\"\n",
+                                            fmt::join(result.selftests, " "), plan.selftest_timeout);
+
+    fs::path spec = stage_dir / "initramfs.spec";
+    {
+        std::ofstream s(spec);
+        for (const char* d : {"/bin", "/sbin", "/usr", "/usr/bin", "/dev", "/proc", "/sys", "/tmp",
+                              "/etc", "/etc/mmguard", "/selftests", "/root"})
+            s << "dir " << d << " 0755 0 0\n";
+        s << "nod /dev/console 0600 0 0 c 5 1\n"
+          << "nod /dev/null 0666 0 0 c 1 3\n"
+          << "file /bin/busybox " << kBusybox << " 0755 0 0\n"
+          << "slink /bin/sh /bin/busybox 0777 0 0\n"
+          << "file /init " << (ws.guest_files() / "init.sh").string() << " 0755 0 0\n"
+          << "file /etc/mmguard/plan " << plan_file.string() << " 0644 0 0\n";
+        for (const auto& t : result.selftests)
+            s << "file /selftests/" << t << " " << (ws.work / "selftests" / t).string() << " 0755 0 0\n";
+    }
+    result.cpio = ws.work / "initramfs.cpio";
+    ProcessSpec pack;
+    pack.argv = {gen.string(), spec.string()};
+    pack.stdout_path = result.cpio.string();
+    pack.pipe_stdout = false;
+    fs::remove(result.cpio);
+    pack.stderr_to_stdout = false;
+    pack.stderr_path = log.string();
+    Child child(pack);
+    if (exit_code_of(child.wait()) != 0) throw HarnessError("gen_init_cpio failed; see " + log.string());
+    return result;
+}
+
+}  // namespace mmguard

@@ -1,0 +1,28 @@
+// Builds the guest's initramfs without root: busybox-static, the selftests
+// (static), an init script and its plan, packed by the kernel's own
+// usr/gen_init_cpio from a spec file (device nodes need no mknod).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "workspace.h"
+
+namespace mmguard {
+
+struct GuestPlan {
+    std::vector<std::string> selftests;   // names of selftests/<name>.c to run; empty: all
+    bool run_selftests = true;
+    int selftest_timeout = 300;           // seconds per selftest program
+};
+
+struct Initramfs {
+    std::filesystem::path cpio;
+    std::vector<std::string> selftests;   // what the guest will run, in order
+};
+
+// Builds the selftests against build/src, then the cpio archive.
+Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const std::filesystem::path& log);
+
+}  // namespace mmguard

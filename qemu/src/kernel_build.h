@@ -1,0 +1,37 @@
+// Configures (minimal base + the project's fragments) and builds the kernel
+// in build/obj, incrementally.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "workspace.h"
+
+namespace mmguard {
+
+// Requested options of the fragments: name -> value ("y", "m", "64",
+// "\"str\"", or "n" for "# CONFIG_X is not set").
+std::map<std::string, std::string> parse_config_fragment(const std::string& text);
+
+// The requested options that the resulting .config does not have, as
+// "CONFIG_X: wanted y, got n" lines.
+std::vector<std::string> missing_options(const std::map<std::string, std::string>& wanted,
+                                         const std::string& dot_config);
+
+struct BuildResult {
+    bool reconfigured = false;
+    int compiled = 0;        // objects compiled (CC lines), 0 when nothing changed
+    double seconds = 0;
+    std::filesystem::path bzimage;
+};
+
+struct BuildOptions {
+    int jobs = 0;            // 0: number of CPUs + 1
+    std::filesystem::path log;
+};
+
+BuildResult build_kernel(const Workspace& ws, const BuildOptions& options);
+
+}  // namespace mmguard

@@ -1,0 +1,186 @@
+#include "qemu_boot.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "process.h"
+
+namespace mmguard {
+
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string find_qboot() {
+    for (const char* p : {"/usr/share/qemu/qboot.rom", "/usr/share/qboot/bios.bin"})
+        if (fs::exists(p)) return p;
+    return "";
+}
+
+std::vector<std::string> qemu_argv(const BootOptions& o, const std::string& accel) {
+    std::vector<std::string> argv = {"qemu-system-x86_64", "-accel", accel,
+                                     "-nodefaults", "-display", "none", "-no-reboot",
+                                     "-serial", "stdio",
+                                     "-smp", std::to_string(o.cpus), "-m", o.memory,
+                                     "-kernel", o.kernel.string()};
+    if (auto bios = find_qboot(); !bios.empty()) argv.insert(argv.begin() + 1, {"-bios", bios});
+    if (!o.initrd.empty()) argv.insert(argv.end(), {"-initrd", o.initrd.string()});
+    // panic=-1 and -no-reboot: a panicking or rebooting guest ends QEMU at once.
+    std::string cmdline = "console=ttyS0 panic=-1";
+    for (const auto& c : o.cmdline) cmdline += " " + c;
+    argv.insert(argv.end(), {"-append", cmdline});
+    return argv;
+}
+
+}  // namespace
+
+const char* to_string(BootOutcome o) {
+    switch (o) {
+    case BootOutcome::Completed: return "completed";
+    case BootOutcome::Panic: return "kernel panic";
+    case BootOutcome::Hang: return "hang (console silent)";
+    case BootOutcome::Timeout: return "time limit reached";
+    case BootOutcome::Flood: return "console flood";
+    case BootOutcome::EarlyExit: return "guest stopped early";
+    case BootOutcome::Interrupted: return "interrupted";
+    }
+    return "?";
+}
+
+std::string choose_accel(const BootOptions& o) {
+    if (o.accel != "auto") return o.accel;
+    if (::access("/dev/kvm", R_OK | W_OK) != 0) return "tcg";
+    auto cache = o.state_dir / "kvm-works";
+    if (fs::exists(cache)) {
+        std::string v;
+        std::ifstream(cache) >> v;
+        return v == "yes" ? "kvm" : "tcg";
+    }
+    // /dev/kvm can exist and still not run a guest (nested virtualisation
+    // without the needed MSRs hangs or aborts QEMU). Boot once and see.
+    BootOptions probe = o;
+    probe.initrd.clear();
+    probe.cmdline = {"kunit.enable=0"};
+    ProcessSpec spec;
+    spec.argv = qemu_argv(probe, "kvm");
+    spec.stderr_to_stdout = true;
+    bool works = false;
+    {
+        Child qemu(spec);
+        auto start = Clock::now();
+        std::string seen;
+        char buf[4096];
+        while (seconds_since(start) < 10 && !works) {
+            pollfd p{qemu.stdout_fd(), POLLIN, 0};
+            if (::poll(&p, 1, 200) > 0) {
+                ssize_t n = ::read(qemu.stdout_fd(), buf, sizeof buf);
+                if (n <= 0) break;
+                seen.append(buf, static_cast<std::size_t>(n));
+                works = seen.find("Linux version") != std::string::npos;
+            }
+            if (interrupted()) throw Interrupted();
+        }
+        qemu.terminate(std::chrono::milliseconds(200));
+    }
+    fs::create_directories(o.state_dir);
+    std::ofstream(cache) << (works ? "yes" : "no") << "\n";
+    return works ? "kvm" : "tcg";
+}
+
+BootResult boot_kernel(const BootOptions& o, const BootObserver& observer) {
+    if (!fs::exists(o.kernel)) throw HarnessError(fmt::format("no kernel image at {}", o.kernel.string()));
+    if (!have_program("qemu-system-x86_64"))
+        throw HarnessError("qemu-system-x86_64 not found: run 'make deps' (package qemu-system-x86)");
+    fs::create_directories(o.out_dir);
+
+    BootResult result;
+    result.accel = choose_accel(o);
+    result.qemu_argv = qemu_argv(o, result.accel);
+
+    ConsoleSession session((o.out_dir / "console.log").string(), o.console_cap);
+    auto start = Clock::now();
+    session.on_top_level_result([&](const TestResult& t) {
+        result.last_result_seconds = seconds_since(start);
+        if (observer.on_result) observer.on_result(t);
+    });
+    if (observer.on_report) session.on_report(observer.on_report);
+
+    ProcessSpec spec;
+    spec.argv = result.qemu_argv;
+    spec.stderr_to_stdout = false;
+    spec.stderr_path = (o.out_dir / "qemu.log").string();
+    std::ofstream(o.out_dir / "qemu.log") << "$ " << fmt::format("{}", fmt::join(spec.argv, " ")) << "\n";
+    Child qemu(spec);
+
+    auto last_output = Clock::now();
+    std::optional<Clock::time_point> end_grace;   // after panic or done marker
+    EndReason end_reason = EndReason::EndOfOutput;
+    std::optional<BootOutcome> verdict;
+    char buf[65536];
+    while (qemu.stdout_fd() >= 0) {
+        pollfd fds[2] = {{qemu.stdout_fd(), POLLIN, 0}, {interrupt_fd(), POLLIN, 0}};
+        int r = ::poll(fds, interrupt_fd() >= 0 ? 2 : 1, 200);
+        if (interrupted()) {
+            verdict = BootOutcome::Interrupted;
+            end_reason = EndReason::Timeout;
+            break;
+        }
+        if (r > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t n = ::read(qemu.stdout_fd(), buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;  // QEMU closed the console: it exited
+            session.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+            last_output = Clock::now();
+        }
+        if (session.flooded()) {
+            verdict = BootOutcome::Flood;
+            end_reason = EndReason::Timeout;
+            break;
+        }
+        if (!end_grace && (session.panicked() || session.done_marker_seen())) end_grace = Clock::now();
+        // A panicking guest reboots (panic=-1) and a finished one reboots
+        // itself; give QEMU a moment to go, then stop it.
+        if (end_grace && seconds_since(*end_grace) > 10) break;
+        if (!end_grace && seconds_since(last_output) > o.silence_timeout) {
+            verdict = BootOutcome::Hang;
+            end_reason = EndReason::Timeout;
+            break;
+        }
+        if (seconds_since(start) > o.total_timeout) {
+            verdict = BootOutcome::Timeout;
+            end_reason = EndReason::Timeout;
+            break;
+        }
+    }
+    result.qemu_exit = exit_code_of(qemu.terminate(std::chrono::milliseconds(1000)));
+    result.seconds = seconds_since(start);
+
+    if (!verdict) {
+        if (session.panicked()) verdict = BootOutcome::Panic;
+        else if (session.done_marker_seen()) verdict = BootOutcome::Completed;
+        else verdict = BootOutcome::EarlyExit;
+    }
+    if (*verdict == BootOutcome::Panic || *verdict == BootOutcome::EarlyExit)
+        end_reason = EndReason::KernelCrash;
+    session.finish(end_reason);
+    result.outcome = *verdict;
+    result.kernel_release = session.kernel_release();
+    result.tests = session.results();
+    result.reports = session.reports();
+    result.report_groups = session.report_groups();
+    result.console_lines = session.lines();
+    return result;
+}
+
+}  // namespace mmguard

@@ -1,0 +1,67 @@
+// Boots the kernel in QEMU and judges its console as it streams.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "console_session.h"
+
+namespace mmguard {
+
+enum class BootOutcome {
+    Completed,     // the guest's init said it was done and QEMU exited
+    Panic,         // the kernel panicked
+    Hang,          // no console output for the silence timeout
+    Timeout,       // the overall time limit ran out while output still came
+    Flood,         // the console exceeded its size cap
+    EarlyExit,     // QEMU exited before the guest said it was done
+    Interrupted,   // Ctrl-C / SIGTERM
+};
+
+const char* to_string(BootOutcome outcome);
+
+struct BootOptions {
+    std::filesystem::path kernel;
+    std::filesystem::path initrd;           // empty: none
+    std::string accel = "auto";             // auto, kvm, tcg
+    int cpus = 2;
+    std::string memory = "2G";
+    std::vector<std::string> cmdline;       // appended to the base command line
+    int silence_timeout = 120;              // seconds without console output = hang
+    int total_timeout = 1200;               // seconds for the whole boot
+    std::size_t console_cap = 64u << 20;    // bytes of console kept
+    std::filesystem::path out_dir;          // console.log, qemu.log go here
+    std::filesystem::path state_dir;        // remembers whether KVM works here
+};
+
+struct BootResult {
+    BootOutcome outcome = BootOutcome::Completed;
+    std::string accel;                      // what was used
+    std::vector<std::string> qemu_argv;
+    int qemu_exit = 0;
+    double seconds = 0;                     // QEMU start to exit
+    std::optional<double> last_result_seconds;  // QEMU start to the last top-level result
+    std::string kernel_release;
+    std::vector<TestResult> tests;
+    std::vector<KernelReport> reports;          // the first ones, with context
+    std::vector<ReportGroup> report_groups;     // all, deduplicated by signature
+    std::size_t console_lines = 0;
+};
+
+// Called as results and reports arrive, for live progress.
+struct BootObserver {
+    std::function<void(const TestResult&)> on_result;
+    std::function<void(const KernelReport&)> on_report;
+};
+
+BootResult boot_kernel(const BootOptions& options, const BootObserver& observer);
+
+// The accelerator to use: "kvm" if /dev/kvm is usable and a probe boot of
+// `kernel` prints within a few seconds (the answer is cached in state_dir),
+// else "tcg".
+std::string choose_accel(const BootOptions& options);
+
+}  // namespace mmguard

@@ -1,0 +1,238 @@
+#include "run_report.h"
+
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+
+#include "progress.h"
+
+namespace mmguard {
+
+namespace fs = std::filesystem;
+namespace {
+
+using nlohmann::json;
+
+void add_counts(TestCounts& c, TestStatus s) {
+    switch (s) {
+    case TestStatus::Pass: ++c.passed; break;
+    case TestStatus::Skip: ++c.skipped; break;
+    case TestStatus::Crashed: ++c.crashed; break;
+    case TestStatus::NotRun: ++c.not_run; break;
+    case TestStatus::Fail:
+    case TestStatus::Error: ++c.failed; break;
+    }
+}
+
+json test_json(const TestResult& t) {
+    json j = {{"name", t.name}, {"number", t.number}, {"status", to_string(t.status)}};
+    if (!t.directive.empty()) j["directive"] = t.directive;
+    if (!t.reason.empty()) j["reason"] = t.reason;
+    if (t.first_line) j["console_lines"] = {t.first_line, t.last_line};
+    if (t.start_time && t.end_time) j["seconds"] = *t.end_time - *t.start_time;
+    if (!t.diagnostics.empty()) j["diagnostics"] = t.diagnostics;
+    if (!t.subtests.empty()) {
+        j["subtests"] = json::array();
+        for (const auto& s : t.subtests) j["subtests"].push_back(test_json(s));
+    }
+    return j;
+}
+
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+}
+
+void junit_cases(pugi::xml_node suite, const TestResult& t, const std::string& prefix, TestCounts& c) {
+    if (!t.subtests.empty()) {
+        for (const auto& s : t.subtests) junit_cases(suite, s, prefix + t.name + ".", c);
+        // A suite that failed with passing cases (it crashed, say) still fails.
+        if ((t.status == TestStatus::Fail || t.status == TestStatus::Crashed || t.status == TestStatus::Error) &&
+            count_tests(t).ok()) {
+            auto tc = suite.append_child("testcase");
+            tc.append_attribute("name") = (t.name + " (suite result)").c_str();
+            tc.append_attribute("classname") = prefix.c_str();
+            tc.append_child("failure").append_attribute("message") = t.reason.c_str();
+            ++c.failed;
+        }
+        return;
+    }
+    auto tc = suite.append_child("testcase");
+    tc.append_attribute("name") = t.name.c_str();
+    tc.append_attribute("classname") = (prefix.empty() ? std::string("mmguard") : prefix.substr(0, prefix.size() - 1)).c_str();
+    if (t.start_time && t.end_time) tc.append_attribute("time") = *t.end_time - *t.start_time;
+    add_counts(c, t.status);
+    switch (t.status) {
+    case TestStatus::Pass: break;
+    case TestStatus::Skip: tc.append_child("skipped").append_attribute("message") = t.reason.c_str(); break;
+    default: {
+        auto f = tc.append_child(t.status == TestStatus::Fail ? "failure" : "error");
+        f.append_attribute("message") = fmt::format("{}{}{}", to_string(t.status), t.reason.empty() ? "" : ": ", t.reason).c_str();
+        f.text().set(join_lines(t.diagnostics).c_str());
+    }
+    }
+    if (!t.diagnostics.empty()) tc.append_child("system-out").text().set(join_lines(t.diagnostics).c_str());
+}
+
+std::size_t total_reports(const std::vector<ReportGroup>& groups) {
+    std::size_t n = 0;
+    for (const auto& g : groups) n += g.count;
+    return n;
+}
+
+}  // namespace
+
+TestCounts count_tests(const TestResult& t) {
+    TestCounts c;
+    if (t.subtests.empty()) {
+        add_counts(c, t.status);
+        return c;
+    }
+    for (const auto& s : t.subtests) {
+        TestCounts sc = count_tests(s);
+        c.passed += sc.passed;
+        c.failed += sc.failed;
+        c.skipped += sc.skipped;
+        c.crashed += sc.crashed;
+        c.not_run += sc.not_run;
+    }
+    return c;
+}
+
+Verdict judge(const BootResult& boot, const Expectations& expect) {
+    Verdict v;
+    auto raise = [&](int code, std::string why) {
+        // Harness errors outrank kernel trouble, which outranks test failures.
+        auto rank = [](int c) { return c == kExitHarnessError ? 3 : c == kExitKernelReport ? 2 : c == kExitTestFailure ? 1 : 0; };
+        if (code == kExitInterrupted || rank(code) > rank(v.exit_code)) v.exit_code = code;
+        v.reasons.push_back(std::move(why));
+    };
+    if (boot.outcome == BootOutcome::Interrupted) {
+        raise(kExitInterrupted, "interrupted");
+        return v;
+    }
+    if (boot.outcome != BootOutcome::Completed) {
+        bool kernel_side = boot.outcome == BootOutcome::Panic || boot.outcome == BootOutcome::Hang ||
+                           boot.outcome == BootOutcome::Flood || boot.outcome == BootOutcome::EarlyExit;
+        if (!(expect.expect_report && boot.outcome == BootOutcome::Panic))
+            raise(kernel_side ? kExitKernelReport : kExitHarnessError, fmt::format("guest: {}", to_string(boot.outcome)));
+    }
+    auto groups = boot.report_groups;
+    if (expect.expect_report) {
+        bool found = false;
+        for (const auto& g : groups)
+            found |= g.first.signature.find(expect.expect_signature) != std::string::npos;
+        if (!found)
+            raise(kExitTestFailure, fmt::format("expected a kernel report matching '{}', saw none", expect.expect_signature));
+    } else if (!groups.empty()) {
+        raise(kExitKernelReport, fmt::format("{} kernel report(s), {} unique", total_reports(groups), groups.size()));
+    }
+    int failed_suites = 0;
+    for (const auto& t : boot.tests)
+        if (!count_tests(t).ok() || t.status == TestStatus::Fail || t.status == TestStatus::Crashed ||
+            t.status == TestStatus::Error)
+            ++failed_suites;
+    if (failed_suites > 0) raise(kExitTestFailure, fmt::format("{} suite(s) failed", failed_suites));
+    for (const auto& name : expect.expect_suites) {
+        bool ran = false;
+        for (const auto& t : boot.tests) ran |= t.name == name;
+        if (!ran) raise(kExitTestFailure, fmt::format("suite {} did not run", name));
+    }
+    if (boot.tests.empty() && expect.expect_suites.empty() && !expect.expect_report)
+        raise(kExitTestFailure, "no test results on the console");
+    return v;
+}
+
+void write_results_json(const fs::path& path, const RunInfo& info, const BootResult& boot, const Verdict& verdict) {
+    json j;
+    j["label"] = info.label;
+    j["kernel_tree"] = info.kernel_tree;
+    j["patches"] = info.patches;
+    j["build"] = {{"seconds", info.build_seconds}, {"compiled_objects", info.compiled}};
+    j["boot"] = {{"outcome", to_string(boot.outcome)},
+                 {"accel", boot.accel},
+                 {"seconds", boot.seconds},
+                 {"qemu_exit", boot.qemu_exit},
+                 {"kernel_release", boot.kernel_release},
+                 {"console_lines", boot.console_lines},
+                 {"qemu_argv", boot.qemu_argv}};
+    if (boot.last_result_seconds) j["boot"]["last_result_seconds"] = *boot.last_result_seconds;
+    j["suites"] = json::array();
+    for (const auto& t : boot.tests) {
+        auto c = count_tests(t);
+        json s = test_json(t);
+        s["counts"] = {{"pass", c.passed}, {"fail", c.failed}, {"skip", c.skipped},
+                       {"crashed", c.crashed}, {"not_run", c.not_run}};
+        j["suites"].push_back(s);
+    }
+    j["reports"] = json::array();
+    for (const auto& g : boot.report_groups) {
+        const auto& r = g.first;
+        j["reports"].push_back({{"signature", r.signature}, {"kind", r.kind}, {"message", r.message},
+                                {"function", r.function}, {"file", r.file}, {"count", g.count},
+                                {"fatal", r.fatal}, {"console_lines", {r.first_line, r.last_line}},
+                                {"context", r.context}});
+    }
+    j["exit_code"] = verdict.exit_code;
+    j["reasons"] = verdict.reasons;
+    std::ofstream(path) << j.dump(2) << "\n";
+}
+
+void write_junit_xml(const fs::path& path, const RunInfo& info, const BootResult& boot) {
+    pugi::xml_document doc;
+    auto root = doc.append_child("testsuites");
+    root.append_attribute("name") = ("mmguard " + info.label).c_str();
+    for (const auto& t : boot.tests) {
+        auto suite = root.append_child("testsuite");
+        suite.append_attribute("name") = t.name.c_str();
+        TestCounts c;
+        junit_cases(suite, t, "", c);
+        suite.append_attribute("tests") = c.total();
+        suite.append_attribute("failures") = c.failed;
+        suite.append_attribute("errors") = c.crashed + c.not_run;
+        suite.append_attribute("skipped") = c.skipped;
+    }
+    auto groups = boot.report_groups;
+    auto suite = root.append_child("testsuite");
+    suite.append_attribute("name") = "kernel-reports";
+    suite.append_attribute("tests") = static_cast<int>(groups.size()) + 1;
+    suite.append_attribute("failures") = static_cast<int>(groups.size());
+    auto outcome = suite.append_child("testcase");
+    outcome.append_attribute("name") = "guest completed";
+    outcome.append_attribute("classname") = "kernel-reports";
+    if (boot.outcome != BootOutcome::Completed)
+        outcome.append_child("failure").append_attribute("message") = to_string(boot.outcome);
+    for (const auto& g : groups) {
+        auto tc = suite.append_child("testcase");
+        tc.append_attribute("name") = g.first.signature.c_str();
+        tc.append_attribute("classname") = "kernel-reports";
+        auto f = tc.append_child("failure");
+        f.append_attribute("message") = fmt::format("{} ({}x)", g.first.signature, g.count).c_str();
+        f.text().set(join_lines(g.first.context).c_str());
+    }
+    if (!doc.save_file(path.c_str(), "  ")) throw std::runtime_error("cannot write " + path.string());
+}
+
+void print_summary(const RunInfo& info, const BootResult& boot, const Verdict& verdict, const fs::path& out_dir) {
+    fmt::print("\n{:<40} {:>5} {:>5} {:>5} {:>7}  {}\n", "suite (" + info.label + ")", "pass", "fail", "skip", "crashed", "status");
+    for (const auto& t : boot.tests) {
+        auto c = count_tests(t);
+        fmt::print("{:<40} {:>5} {:>5} {:>5} {:>7}  {}\n", t.name, c.passed, c.failed, c.skipped,
+                   c.crashed + c.not_run, to_string(t.status));
+    }
+    auto groups = boot.report_groups;
+    fmt::print("\nkernel reports: {} ({} unique)\n", total_reports(groups), groups.size());
+    for (const auto& g : groups)
+        fmt::print("  {:>3}x  {}  (console.log:{})\n", g.count, g.first.signature, g.first.first_line);
+    fmt::print("\nguest: {} in {} ({}, {}){}\n", to_string(boot.outcome), format_duration(boot.seconds), boot.accel,
+               boot.kernel_release.empty() ? "kernel ?" : boot.kernel_release,
+               boot.last_result_seconds ? fmt::format(", last result at {}", format_duration(*boot.last_result_seconds)) : "");
+    fmt::print("reports: {}/results.json, junit.xml, console.log\n", out_dir.string());
+    if (verdict.exit_code == kExitPass) fmt::print("RESULT: PASS\n");
+    else fmt::print("RESULT: FAIL (exit {}): {}\n", verdict.exit_code, fmt::join(verdict.reasons, "; "));
+}
+
+}  // namespace mmguard
