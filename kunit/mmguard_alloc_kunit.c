@@ -69,7 +69,14 @@
  *    only reported.  The test thread is pinned off the frozen CPU so it
  *    cannot be queued behind it; the freeze has a safety limit
  *    (MMGUARD_FREEZE_LIMIT_NS) that, if ever reached, fails the case
- *    instead of hanging the machine.
+ *    instead of hanging the machine (it could be reached only under
+ *    CONFIG_PREEMPT, by a task preempted on the frozen CPU while holding
+ *    pcpu_drain_mutex, which our drain_all_pages() would then wait for).
+ *    drain_all_pages() skips CPUs whose pcp->count it reads as 0; the
+ *    frozen CPU's count includes the parked pages, so it must be drained.
+ *
+ * The audit walks every free block with interrupts off; that is fine for
+ * the test guests (a few GiB) but not meant for huge machines.
  *
  * The case names describe the behaviour they check.
  */
@@ -378,6 +385,10 @@ static void mmguard_audit_is_clean_at_rest(struct kunit *test)
 	for_each_populated_zone(zone) {
 		mmguard_audit_zone(zone, &a);
 		mmguard_expect_clean(test, zone, &a, "at rest");
+		kunit_info(test, "node %d zone %s: %lu free pages in %lu blocks (cma %lu, highatomic %lu, isolated %lu), %u read(s)\n",
+			   zone_to_nid(zone), zone->name, a.free.expected,
+			   a.blocks, a.cma.expected, a.highatomic.expected,
+			   a.isolated, a.tries);
 		zones++;
 	}
 	KUNIT_EXPECT_GT(test, zones, 0U);
@@ -742,10 +753,11 @@ static void mmguard_drain_test(struct kunit *test, unsigned int order,
 		KUNIT_EXPECT_FALSE_MSG(test, r->expired,
 				       "cpu %u: freeze hit its safety limit; the check is void",
 				       cpu);
-		KUNIT_EXPECT_EQ_MSG(test, r->alloc_failed, 0,
-				    "cpu %u: only %u of %u order-%u blocks came from node %d zone %s",
-				    cpu, r->nr_allocated, nr_blocks, order,
-				    zone_to_nid(zone), zone->name);
+		/* A short allocation is not what is tested; it only shrinks the sample. */
+		if (r->alloc_failed)
+			kunit_info(test, "cpu %u: only %u of %u order-%u blocks came from node %d zone %s\n",
+				   cpu, r->nr_allocated, nr_blocks, order,
+				   zone_to_nid(zone), zone->name);
 		if (r->high < r->batch || r->batch <= 1)
 			kunit_info(test, "cpu %u: pcp caching off (high %d batch %d)\n",
 				   cpu, r->high, r->batch);

@@ -46,6 +46,8 @@ std::vector<std::pair<std::string, std::string>> make_env() {
         {"KBUILD_BUILD_USER", "mmguard"},
         {"KBUILD_BUILD_HOST", "mmguard"},
         {"KBUILD_BUILD_VERSION", "1"},
+        // Set but empty: no "+" suffix from scripts/setlocalversion.
+        {"LOCALVERSION", ""},
     };
 }
 
