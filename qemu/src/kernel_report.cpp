@@ -473,6 +473,21 @@ std::string normalise_message(std::string_view text) {
     return out;
 }
 
+std::string normalise_source_path(std::string_view path) {
+    // Out-of-tree builds print paths relative to the object directory
+    // ("../src/mm/page_alloc.c"); keep the part from the tree's top on.
+    while (path.substr(0, 3) == "../" || path.substr(0, 2) == "./") path.remove_prefix(path[0] == '.' && path[1] == '/' ? 2 : 3);
+    static constexpr std::string_view kTopDirs[] = {"arch/", "block/", "crypto/", "drivers/", "fs/", "include/",
+                                                    "init/", "io_uring/", "ipc/", "kernel/", "lib/", "mm/",
+                                                    "net/", "security/", "sound/", "virt/"};
+    for (std::size_t slash = 0; slash != std::string_view::npos; slash = path.find('/', slash + 1)) {
+        std::string_view rest = slash == 0 ? path : path.substr(slash + 1);
+        for (auto top : kTopDirs)
+            if (rest.substr(0, top.size()) == top) return std::string(rest);
+    }
+    return std::string(path);
+}
+
 std::string normalise_function(std::string_view symbol) {
     symbol = trim(symbol);
     if (symbol.substr(0, 2) == "? ") symbol.remove_prefix(2);
@@ -791,7 +806,7 @@ void ReportDetector::Impl::open_report(const CompiledTitle& title,
     }
     o.title_message = cap(expand(spec.message, norm, ""), kMaxMessageLength);
     if (spec.file_group > 0 && static_cast<std::size_t>(spec.file_group) <= caps.size())
-        o.report.file = cap(caps[static_cast<std::size_t>(spec.file_group) - 1], 256);
+        o.report.file = cap(normalise_source_path(caps[static_cast<std::size_t>(spec.file_group) - 1]), 256);
     if (spec.function_group > 0 && static_cast<std::size_t>(spec.function_group) <= caps.size())
         o.title_function = normalise_function(caps[static_cast<std::size_t>(spec.function_group) - 1]);
 

@@ -82,4 +82,7 @@ std::string normalise_message(std::string_view text);
 // "foo.isra.0+0x1a/0x40 [mod]" -> "foo".
 std::string normalise_function(std::string_view symbol);
 
+// "../src/mm/page_alloc.c" -> "mm/page_alloc.c": the path from the tree's top.
+std::string normalise_source_path(std::string_view path);
+
 }  // namespace mmguard
