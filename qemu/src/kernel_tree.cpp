@@ -284,6 +284,9 @@ PreparedTree prepare_tree(const Workspace& ws, const TreeOptions& o) {
 std::vector<fs::path> export_series(const Workspace& ws, const PreparedTree& tree, const fs::path& dir) {
     GitRepo git(ws.src() / ".git", ws.src());
     fs::create_directories(dir);
+    // A shorter stack than last time must not leave stale patches behind.
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().extension() == ".patch") fs::remove(e.path());
     std::string out = git.run({"format-patch", "--no-signature", "-o", dir.string(),
                                tree.base_commit + ".." + tree.head_commit});
     std::vector<fs::path> files;
