@@ -43,6 +43,7 @@ deps:
 	else echo "==> deps: all installed"; fi
 
 tool: deps
+	@mkdir -p $(BUILD)
 	@cmake -S qemu -B $(BUILD)/tool -DCMAKE_BUILD_TYPE=RelWithDebInfo >$(BUILD)/cmake.log 2>&1 || { cat $(BUILD)/cmake.log; exit 1; }
 	@set -o pipefail; cmake --build $(BUILD)/tool -j $(JOBS) -- --no-print-directory 2>&1 | { grep -Ev '^\[ *[0-9]+%\] (Building|Linking)|Built target' || true; }
 	@test -x $(TOOL)
