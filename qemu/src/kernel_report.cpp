@@ -174,6 +174,8 @@ const char* const kSkipFunctions[] = {
     "dump_page", "__dump_page", "__dump_folio", "dump_page_owner", "bad_page",
     "page_bad_reason", "free_page_is_bad*", "free_tail_page_prepare", "check_new_page_bad",
     "print_bad_pte", "print_bad_page_map", "check_mm",
+    // page-flag accessors whose VM_BUG_ON_PGFLAGS fires for their caller
+    "const_folio_flags", "folio_flags", "page_fixed_fake_head",
     // sanitizers
     "kasan_*", "__kasan_*", "__asan_*", "asan_*", "kasan_report*", "print_report",
     "print_address_description*", "report_*", "kfence_*", "__kfence_*", "ubsan_*", "__ubsan_*",

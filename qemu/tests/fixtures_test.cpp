@@ -140,6 +140,19 @@ TEST(RealConsole, TruncatedConsoleFailsWhatWasRunning) {
     EXPECT_FALSE(p.done);
 }
 
+TEST(RealConsole, KpageflagsRaceOnBaseIsOneSignatureInStablePageFlags) {
+    Parsed p = parse(fixture("base-kpageflags-race.log"));
+    ASSERT_EQ(p.reports.size(), 3u);
+    auto groups = deduplicate(p.reports);
+    ASSERT_EQ(groups.size(), 1u);
+    EXPECT_EQ(groups[0].count, 3u);
+    EXPECT_EQ(groups[0].first.signature,
+              "kernel BUG in stable_page_flags: VM_BUG_ON_PAGE(page->compound_head & N)");
+    EXPECT_EQ(groups[0].first.file, "include/linux/page-flags.h");
+    ASSERT_NE(find(p, "kpageflags_thp_race"), nullptr);
+    EXPECT_EQ(find(p, "kpageflags_thp_race")->status, TestStatus::Fail);
+}
+
 TEST(RealConsole, JudgingAFixtureGivesTheDocumentedExitCodes) {
     auto judge_fixture = [](const std::string& name) {
         ConsoleSession s("", 1 << 30);
