@@ -9,7 +9,9 @@ TOOL := $(BUILD)/tool/mmguard
 KSRC ?=
 ACCEL ?= auto
 JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
-# Extra words for the tool, e.g. MMGUARD_ARGS="--cpus 4".
+# Seconds of trinity after the selftests in `make run` and `make check`.
+TRINITY_SECONDS ?= 30
+# Extra words for the tool, e.g. MMGUARD_ARGS="--cpus 4 --trinity-seed 42".
 MMGUARD_ARGS ?=
 
 KSRC_ARG := $(if $(KSRC),--ksrc $(KSRC),)
@@ -32,6 +34,7 @@ help:
 	@echo "make deps   install missing Debian packages"
 	@echo "make series export patches + KUnit suites as one git-am-able series (out/series/)"
 	@echo "variables: KSRC=/path/to/linux (use your tree, read only)  ACCEL=auto|kvm|tcg  JOBS=N"
+	@echo "           TRINITY_SECONDS=30  MMGUARD_ARGS='--trinity-seed N --cpus 4 ...'"
 
 # apt-get update runs once, and only when a package is missing.
 deps:
@@ -52,11 +55,12 @@ unit: tool
 	@cd $(BUILD)/tool && ctest --output-on-failure -j $(JOBS)
 
 run: tool
-	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) $(MMGUARD_ARGS)
+	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --trinity-seconds $(TRINITY_SECONDS) $(MMGUARD_ARGS)
 
 # The real pipeline: build, boot, every KUnit suite and selftest must pass.
 check-pipeline: tool
-	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --label check --expect-suite mmguard_freepages $(MMGUARD_ARGS)
+	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --label check --trinity-seconds $(TRINITY_SECONDS) \
+		--expect-suite mmguard_freepages --expect-suite kpageflags_thp_race --expect-suite trinity $(MMGUARD_ARGS)
 
 # The harness catches what it claims: an injected BUG and WARN are reported
 # with their signatures, a silent guest is killed as a hang.

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -43,6 +45,35 @@ std::vector<std::string> build_selftests(const Workspace& ws, const fs::path& lo
     return names;
 }
 
+// The shared objects a dynamic binary needs, as ldd lists them.
+std::vector<fs::path> shared_libraries(const fs::path& binary) {
+    ProcessSpec ldd;
+    ldd.argv = {"ldd", binary.string()};
+    std::string out = run_capture(ldd, "ldd " + binary.string());
+    std::vector<fs::path> libs;
+    std::istringstream lines(out);
+    std::string line;
+    while (std::getline(lines, line)) {
+        // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux-x86-64.so.2 (0x...)"
+        auto arrow = line.find("=> ");
+        std::string rest = arrow == std::string::npos ? line : line.substr(arrow + 3);
+        auto b = rest.find_first_not_of(" \t");
+        if (b == std::string::npos || rest[b] != '/') continue;
+        libs.emplace_back(rest.substr(b, rest.find(' ', b) - b));
+    }
+    return libs;
+}
+
+// Adds `file` at its own path, with its parent directories, to the spec.
+void add_host_file(std::ostream& spec, std::set<std::string>& dirs, const fs::path& file, int mode) {
+    std::vector<fs::path> parents;  // deepest first
+    for (fs::path d = file.parent_path(); !d.empty() && d != d.root_path(); d = d.parent_path()) parents.push_back(d);
+    // A directory must come before what it holds, or the kernel's unpacker drops it.
+    for (auto d = parents.rbegin(); d != parents.rend(); ++d)
+        if (dirs.insert(d->string()).second) spec << "dir " << d->string() << " 0755 0 0\n";
+    spec << fmt::format("file {} {} {:o} 0 0\n", file.string(), fs::canonical(file).string(), mode);
+}
+
 }  // namespace
 
 Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::path& log) {
@@ -62,11 +93,21 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
         }
     }
 
+    const fs::path trinity = "/usr/bin/trinity";
+    result.trinity = plan.trinity_seconds > 0;
+    if (result.trinity && !fs::exists(trinity))
+        throw HarnessError("/usr/bin/trinity not found: run 'make deps' (package trinity)");
+
     fs::path stage_dir = ws.guest();
     fs::create_directories(stage_dir);
     fs::path plan_file = stage_dir / "plan";
-    std::ofstream(plan_file) << fmt::format("SELFTESTS=\"{}\"\nSELFTEST_TIMEOUT={}\nEXTRA_STEPS=\"\"\n",
-                                            fmt::join(result.selftests, " "), plan.selftest_timeout);
+    std::vector<std::string> steps = result.selftests;
+    if (result.trinity) steps.push_back("trinity");
+    std::ofstream(plan_file) << fmt::format(
+        "SELFTESTS=\"{}\"\nSELFTEST_TIMEOUT={}\nEXTRA_STEPS=\"\"\n"
+        "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS=\"{}\"\n",
+        fmt::join(steps, " "), std::max(plan.selftest_timeout, plan.trinity_seconds + 60), plan.trinity_seconds,
+        plan.trinity_seed, plan.trinity_children, plan.trinity_args);
 
     fs::path spec = stage_dir / "initramfs.spec";
     {
@@ -82,6 +123,16 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
           << "file /etc/mmguard/plan " << plan_file.string() << " 0644 0 0\n";
         for (const auto& t : result.selftests)
             s << "file /selftests/" << t << " " << (ws.work / "selftests" / t).string() << " 0755 0 0\n";
+        if (result.trinity) {
+            std::set<std::string> dirs = {"/bin", "/sbin", "/usr", "/usr/bin", "/etc"};
+            add_host_file(s, dirs, trinity, 0755);
+            for (const auto& lib : shared_libraries(trinity)) add_host_file(s, dirs, lib, 0755);
+            s << "file /selftests/trinity " << (ws.guest_files() / "trinity-session.sh").string() << " 0755 0 0\n";
+            std::ofstream(stage_dir / "passwd") << "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/bin/false\n";
+            std::ofstream(stage_dir / "group") << "root:x:0:\nnogroup:x:65534:\n";
+            s << "file /etc/passwd " << (stage_dir / "passwd").string() << " 0644 0 0\n";
+            s << "file /etc/group " << (stage_dir / "group").string() << " 0644 0 0\n";
+        }
     }
     result.cpio = ws.work / "initramfs.cpio";
     ProcessSpec pack;

@@ -15,11 +15,17 @@ struct GuestPlan {
     std::vector<std::string> selftests;   // names of selftests/<name>.c to run; empty: all
     bool run_selftests = true;
     int selftest_timeout = 300;           // seconds per selftest program
+    // A trinity session after the selftests (0 seconds: none).
+    int trinity_seconds = 0;
+    unsigned trinity_seed = 0;
+    int trinity_children = 2;
+    std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list";
 };
 
 struct Initramfs {
     std::filesystem::path cpio;
     std::vector<std::string> selftests;   // what the guest will run, in order
+    bool trinity = false;                 // a trinity session follows them
 };
 
 // Builds the selftests against build/src, then the cpio archive.

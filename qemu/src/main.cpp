@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 #include <fstream>
+#include <random>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -38,6 +39,10 @@ struct Options {
     std::vector<std::string> selftests;
     bool no_selftests = false;
     int selftest_timeout = 300;
+    int trinity_seconds = 0;
+    unsigned trinity_seed = 0;      // 0: pick one at random
+    int trinity_children = 2;
+    std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list";
     // boot
     std::string accel = "auto";
     int cpus = 2;
@@ -103,13 +108,21 @@ BuildResult build(const Workspace& ws, const Options& o) {
     return r;
 }
 
-Initramfs initramfs(const Workspace& ws, const Options& o) {
+Initramfs initramfs(const Workspace& ws, Options& o) {
+    if (o.trinity_seconds > 0 && o.trinity_seed == 0) o.trinity_seed = std::random_device{}() | 1u;
     GuestPlan plan;
+    plan.trinity_seconds = o.trinity_seconds;
+    plan.trinity_seed = o.trinity_seed;
+    plan.trinity_children = o.trinity_children;
+    plan.trinity_args = o.trinity_args;
     plan.selftests = o.selftests;
     plan.run_selftests = !o.no_selftests;
     plan.selftest_timeout = o.selftest_timeout;
     Initramfs ird = build_initramfs(ws, plan, ws.out / "initramfs.log");
     fmt::print("    selftests: {}\n", ird.selftests.empty() ? "none" : fmt::format("{}", fmt::join(ird.selftests, " ")));
+    if (ird.trinity)
+        fmt::print("    trinity: {} s, {} children, seed {} (rerun it with --trinity-seed {}), {}\n", o.trinity_seconds,
+                   o.trinity_children, o.trinity_seed, o.trinity_seed, o.trinity_args);
     return ird;
 }
 
@@ -165,6 +178,11 @@ void add_guest_options(CLI::App* app, Options& o) {
     app->add_option("--selftest", o.selftests, "run only these selftests (default: all)");
     app->add_flag("--no-selftests", o.no_selftests, "boot for KUnit only");
     app->add_option("--selftest-timeout", o.selftest_timeout, "seconds per selftest program");
+    app->add_option("--trinity-seconds", o.trinity_seconds, "a trinity session of this many seconds after the selftests (0: none)")
+        ->capture_default_str();
+    app->add_option("--trinity-seed", o.trinity_seed, "trinity's seed (default: random, printed and stored)");
+    app->add_option("--trinity-children", o.trinity_children, "trinity child processes")->capture_default_str();
+    app->add_option("--trinity-args", o.trinity_args, "trinity's syscall selection")->capture_default_str();
 }
 
 void add_boot_options(CLI::App* app, Options& o) {
@@ -265,6 +283,8 @@ int main(int argc, char** argv) {
             return kExitPass;
         }
         Initramfs ird = initramfs(ws, o);
+        info.trinity_seed = ird.trinity ? o.trinity_seed : 0;
+        info.trinity_seconds = ird.trinity ? o.trinity_seconds : 0;
         BootResult result = boot(ws, o, ird.cpio);
         int code = finish_run(ws, o, info, result);
         return interrupted() ? kExitInterrupted : code;

@@ -152,6 +152,8 @@ void write_results_json(const fs::path& path, const RunInfo& info, const BootRes
     j["kernel_tree"] = info.kernel_tree;
     j["patches"] = info.patches;
     j["build"] = {{"seconds", info.build_seconds}, {"compiled_objects", info.compiled}};
+    if (info.trinity_seconds > 0)
+        j["trinity"] = {{"seed", info.trinity_seed}, {"seconds", info.trinity_seconds}};
     j["boot"] = {{"outcome", to_string(boot.outcome)},
                  {"accel", boot.accel},
                  {"seconds", boot.seconds},
@@ -230,6 +232,9 @@ void print_summary(const RunInfo& info, const BootResult& boot, const Verdict& v
     fmt::print("\nguest: {} in {} ({}, {}){}\n", to_string(boot.outcome), format_duration(boot.seconds), boot.accel,
                boot.kernel_release.empty() ? "kernel ?" : boot.kernel_release,
                boot.last_result_seconds ? fmt::format(", last result at {}", format_duration(*boot.last_result_seconds)) : "");
+    if (info.trinity_seconds > 0)
+        fmt::print("trinity: {} s with seed {} (rerun: --trinity-seed {})\n", info.trinity_seconds, info.trinity_seed,
+                   info.trinity_seed);
     fmt::print("reports: {}/results.json, junit.xml, console.log\n", out_dir.string());
     if (verdict.exit_code == kExitPass) fmt::print("RESULT: PASS\n");
     else fmt::print("RESULT: FAIL (exit {}): {}\n", verdict.exit_code, fmt::join(verdict.reasons, "; "));

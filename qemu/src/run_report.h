@@ -48,6 +48,8 @@ struct RunInfo {
     std::vector<std::string> patches;  // subjects applied
     double build_seconds = 0;
     int compiled = 0;
+    unsigned trinity_seed = 0;         // 0: no trinity session
+    int trinity_seconds = 0;
 };
 
 void write_results_json(const std::filesystem::path& path, const RunInfo& info, const BootResult& boot,

@@ -1,0 +1,62 @@
+#!/bin/sh
+# mmguard trinity session, run by init like a selftest: one TAP result.
+# Settings come from /etc/mmguard/plan (written by the host tool):
+#   TRINITY_SECONDS  how long to fuzz     TRINITY_SEED      the first seed
+#   TRINITY_CHILDREN child processes      TRINITY_ARGS      syscall selection
+# trinity runs as user nobody. It is userspace and sometimes crashes on its
+# own; then the next run starts with the next seed, until the time is up.
+# Every seed used is printed. Kernel reports are caught by the host from
+# the console; this script only says whether trinity ran syscalls.
+. /etc/mmguard/plan
+echo "TAP version 13"
+echo "1..1"
+echo "# trinity: ${TRINITY_SECONDS}s from seed $TRINITY_SEED, $TRINITY_CHILDREN children, args: $TRINITY_ARGS"
+mkdir -p /tmp/trinity && chmod 777 /tmp/trinity || exit 1
+start=$(date +%s)
+deadline=$((start + TRINITY_SECONDS))
+seed=$TRINITY_SEED
+total=0
+runs=0
+early=0
+while [ "$(date +%s)" -lt $deadline ]; do
+	runs=$((runs + 1))
+	su -s /bin/sh nobody -c "cd /tmp/trinity && exec trinity -q -q -l off -s $seed \
+		-C $TRINITY_CHILDREN $TRINITY_ARGS" >/tmp/trinity.out 2>&1 &
+	pid=$!
+	while [ "$(date +%s)" -lt $deadline ] && kill -0 $pid 2>/dev/null; do
+		sleep 1
+	done
+	# SIGINT lets trinity stop its children and print its totals.
+	kill -INT $pid 2>/dev/null
+	i=0
+	while [ $i -lt 30 ] && kill -0 $pid 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+	done
+	if kill -0 $pid 2>/dev/null; then
+		echo "# trinity (seed $seed) did not stop 30 s after SIGINT; killing it"
+		kill -KILL $pid 2>/dev/null
+	fi
+	wait $pid 2>/dev/null
+	rc=$?
+	pkill -KILL trinity 2>/dev/null
+	ran=$(sed -n 's/.*Ran \([0-9][0-9]*\) syscalls.*/\1/p' /tmp/trinity.out | tail -n 1)
+	grep -v "Couldn't open socket\|Can't do protocol\|futex: 0 owner" /tmp/trinity.out |
+		tail -n 5 | sed -e "s/^/# trinity[$seed]: /"
+	if [ -z "$ran" ]; then
+		early=$((early + 1))
+		echo "# trinity run $runs (seed $seed) ended with exit $rc before printing its totals"
+	else
+		total=$((total + ran))
+		echo "# trinity run $runs (seed $seed): $ran syscalls"
+	fi
+	seed=$((seed + 1))
+done
+elapsed=$(($(date +%s) - start))
+echo "# trinity: $total syscalls in ${elapsed}s over $runs run(s), $early ended early; seeds $TRINITY_SEED..$((seed - 1))"
+if [ $total -gt 0 ]; then
+	echo "ok 1 trinity ran $total syscalls (seed $TRINITY_SEED)"
+	exit 0
+fi
+echo "not ok 1 trinity ran no syscalls (seed $TRINITY_SEED)"
+exit 1
