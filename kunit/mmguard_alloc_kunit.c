@@ -96,6 +96,7 @@
 #include <linux/vmstat.h>
 
 #include "../internal.h"
+#include "mmguard_audit.h"
 
 /* Compare the counters this many times before calling a mismatch drift. */
 #define MMGUARD_AUDIT_TRIES	10
@@ -313,7 +314,7 @@ struct mmguard_test_ctx {
 	struct cpumask saved_allowed;	/* the case thread's affinity */
 };
 
-static void mmguard_audit_all_zones(struct kunit *test, const char *when)
+void mmguard_audit_all_zones(struct kunit *test, const char *when)
 {
 	struct mmguard_zone_audit a;
 	struct zone *zone;

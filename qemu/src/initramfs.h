@@ -19,7 +19,7 @@ struct GuestPlan {
     int trinity_seconds = 0;
     unsigned trinity_seed = 0;
     int trinity_children = 2;
-    std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list";
+    std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
 };
 
 struct Initramfs {

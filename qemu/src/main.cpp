@@ -42,7 +42,7 @@ struct Options {
     int trinity_seconds = 0;
     unsigned trinity_seed = 0;      // 0: pick one at random
     int trinity_children = 2;
-    std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list";
+    std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
     // boot
     std::string accel = "auto";
     int cpus = 2;
