@@ -24,7 +24,7 @@ DEPS_TOOL   := cmake pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev libre
 DEPS := $(DEPS_KERNEL) $(DEPS_GUEST) $(DEPS_TOOL)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps tool unit run check check-pipeline check-harness check-ab series clean distclean help
+.PHONY: all deps tool unit run check check-pipeline check-harness check-ab check-mutations series clean distclean help
 
 all: run
 
@@ -73,7 +73,12 @@ check-harness: tool
 check-ab: tool
 	@ACCEL=$(ACCEL) qemu/check-ab.sh $(MMGUARD)
 
-check: unit check-pipeline check-harness check-ab
+# Each DEBUG_VM check fires under its mutation (patches/mutations/) and is
+# silent on the patched kernel booted the same way.
+check-mutations: tool
+	@ACCEL=$(ACCEL) qemu/check-mutations.sh $(MMGUARD)
+
+check: unit check-pipeline check-harness check-ab check-mutations
 	@echo "make check: all passed"
 
 series: tool
