@@ -60,7 +60,7 @@ run: tool
 # The real pipeline: build, boot, every KUnit suite and selftest must pass.
 check-pipeline: tool
 	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --label check --trinity-seconds $(TRINITY_SECONDS) \
-		--expect-suite mmguard_freepages --expect-suite mmguard_isolation \
+		--expect-suite mmguard_freepages --expect-suite mmguard_isolation --expect-suite mmguard_pcp_hotplug \
 		--expect-suite kpageflags_thp_race --expect-suite trinity $(MMGUARD_ARGS)
 
 # The harness catches what it claims: an injected BUG and WARN are reported
