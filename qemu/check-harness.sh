@@ -7,12 +7,9 @@
 #      reported as a hang, exit 2.
 # Usage: check-harness.sh MMGUARD-COMMAND... (the tool with its global options)
 set -uo pipefail
-out_root=""
 args=("$@")
-for ((i = 0; i < ${#args[@]}; i++)); do
-	[ "${args[i]}" = "--out" ] && out_root=${args[i + 1]}
-done
-[ -n "$out_root" ] || { echo "check-harness: pass the tool's --out"; exit 2; }
+. "$(dirname "$0")/check-common.sh"
+out_root=$(mmguard_out_root "$@") || { echo "check-harness: pass the tool's --out"; exit 2; }
 fail=0
 
 expect() { # name, wanted exit code, jq-free grep pattern on results.json, boot args...

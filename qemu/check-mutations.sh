@@ -9,11 +9,8 @@
 # Usage: check-mutations.sh MMGUARD-COMMAND... (the tool with its global options)
 set -uo pipefail
 args=("$@")
-out_root=""
-for ((i = 0; i < ${#args[@]}; i++)); do
-	[ "${args[i]}" = "--out" ] && out_root=${args[i + 1]}
-done
-[ -n "$out_root" ] || { echo "check-mutations: pass the tool's --out"; exit 2; }
+. "$(dirname "$0")/check-common.sh"
+out_root=$(mmguard_out_root "$@") || { echo "check-mutations: pass the tool's --out"; exit 2; }
 here=$(cd "$(dirname "$0")/.." && pwd)
 fail=0
 shopt -s nullglob
