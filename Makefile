@@ -24,7 +24,7 @@ DEPS_TOOL   := cmake pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev libre
 DEPS := $(DEPS_KERNEL) $(DEPS_GUEST) $(DEPS_TOOL)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps tool unit run check check-pipeline check-harness check-ab check-mutations series clean distclean help
+.PHONY: all deps tool unit run check check-pipeline check-harness check-ab check-mutations stress series clean distclean help
 
 all: run
 
@@ -33,6 +33,7 @@ help:
 	@echo "make check  unit tests of the host tool, then the real pipeline and harness self-tests"
 	@echo "make deps   install missing Debian packages"
 	@echo "make series export patches + KUnit suites as one git-am-able series (out/series/)"
+	@echo "make stress a trinity session with every mm churner (STRESS_SECONDS=300)"
 	@echo "variables: KSRC=/path/to/linux (use your tree, read only)  ACCEL=auto|kvm|tcg  JOBS=N"
 	@echo "           TRINITY_SECONDS=30  MMGUARD_ARGS='--trinity-seed N --cpus 4 ...'"
 
@@ -80,6 +81,15 @@ check-mutations: tool
 
 check: unit check-pipeline check-harness check-ab check-mutations
 	@echo "make check: all passed"
+
+# A trinity session with every mm churner beside it (min_free_kbytes,
+# compaction, THP modes, CPU hotplug, CMA, memory offline, drop_caches,
+# kpageflags readers) on 3 vCPUs. STRESS_SECONDS=300 by default; the seed is
+# printed and stored, MMGUARD_ARGS="--trinity-seed N" reruns it exactly.
+STRESS_SECONDS ?= 300
+stress: tool
+	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --label stress --cpus 3 --no-selftests --kunit-filter none \
+		--trinity-seconds $(STRESS_SECONDS) --churn all --timeout $$(( $(STRESS_SECONDS) + 600 )) $(MMGUARD_ARGS)
 
 series: tool
 	$(MMGUARD) series $(KSRC_ARG) --dir $(OUT)/series

@@ -3,6 +3,7 @@
 # Settings come from /etc/mmguard/plan (written by the host tool):
 #   TRINITY_SECONDS  how long to fuzz     TRINITY_SEED      the first seed
 #   TRINITY_CHILDREN child processes      TRINITY_ARGS      syscall selection
+#   CHURNERS         mm churners to run beside trinity (see churn.sh)
 # trinity runs as user nobody. It is userspace and sometimes crashes on its
 # own; then the next run starts with the next seed, until the time is up.
 # Every seed used is printed. Kernel reports are caught by the host from
@@ -12,7 +13,12 @@ echo "TAP version 13"
 echo "1..1"
 echo "# trinity: ${TRINITY_SECONDS}s from seed $TRINITY_SEED, $TRINITY_CHILDREN children, args: $TRINITY_ARGS"
 mkdir -p /tmp/trinity && chmod 777 /tmp/trinity || exit 1
+if [ -n "$CHURNERS" ]; then
+	echo "# churners: $CHURNERS"
+	/etc/mmguard/churn.sh start "$CHURNERS"
+fi
 start=$(date +%s)
+beat=$start
 deadline=$((start + TRINITY_SECONDS))
 seed=$TRINITY_SEED
 total=0
@@ -25,6 +31,12 @@ while [ "$(date +%s)" -lt $deadline ]; do
 	pid=$!
 	while [ "$(date +%s)" -lt $deadline ] && kill -0 $pid 2>/dev/null; do
 		sleep 1
+		# A heartbeat, so a long quiet session is not taken for a hang.
+		now=$(date +%s)
+		if [ $((now - beat)) -ge 30 ]; then
+			beat=$now
+			echo "# trinity: $((now - start))s of ${TRINITY_SECONDS}s"
+		fi
 	done
 	# SIGINT lets trinity stop its children and print its totals.
 	kill -INT $pid 2>/dev/null
@@ -53,6 +65,7 @@ while [ "$(date +%s)" -lt $deadline ]; do
 	seed=$((seed + 1))
 done
 elapsed=$(($(date +%s) - start))
+[ -n "$CHURNERS" ] && /etc/mmguard/churn.sh stop
 echo "# trinity: $total syscalls in ${elapsed}s over $runs run(s), $early ended early; seeds $TRINITY_SEED..$((seed - 1))"
 if [ $total -gt 0 ]; then
 	echo "ok 1 trinity ran $total syscalls (seed $TRINITY_SEED)"

@@ -76,6 +76,12 @@ void add_host_file(std::ostream& spec, std::set<std::string>& dirs, const fs::pa
 
 }  // namespace
 
+const std::vector<std::string>& all_churners() {
+    static const std::vector<std::string> names = {"min_free_kbytes", "compaction", "thp",   "cpu_hotplug",
+                                                   "cma",             "memory",     "drop_caches", "kpageflags"};
+    return names;
+}
+
 Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::path& log) {
     Stage stage("initramfs", "busybox, selftests, init");
     if (!fs::exists(kBusybox))
@@ -101,13 +107,25 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
     fs::path stage_dir = ws.guest();
     fs::create_directories(stage_dir);
     fs::path plan_file = stage_dir / "plan";
+    std::vector<std::string> churners;
+    for (const auto& c : plan.churners) {
+        if (c == "all") {
+            churners = all_churners();
+            break;
+        }
+        if (std::find(all_churners().begin(), all_churners().end(), c) == all_churners().end())
+            throw HarnessError(fmt::format("no churner named '{}' (have: all, {})", c, fmt::join(all_churners(), ", ")));
+        churners.push_back(c);
+    }
+    if (!churners.empty() && !result.trinity)
+        throw HarnessError("churners run beside trinity: give --trinity-seconds too");
     std::vector<std::string> steps = result.selftests;
     if (result.trinity) steps.push_back("trinity");
     std::ofstream(plan_file) << fmt::format(
         "SELFTESTS=\"{}\"\nSELFTEST_TIMEOUT={}\nEXTRA_STEPS=\"\"\n"
-        "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS=\"{}\"\n",
+        "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS=\"{}\"\nCHURNERS=\"{}\"\n",
         fmt::join(steps, " "), std::max(plan.selftest_timeout, plan.trinity_seconds + 60), plan.trinity_seconds,
-        plan.trinity_seed, plan.trinity_children, plan.trinity_args);
+        plan.trinity_seed, plan.trinity_children, plan.trinity_args, fmt::join(churners, " "));
 
     fs::path spec = stage_dir / "initramfs.spec";
     {
@@ -128,6 +146,7 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
             add_host_file(s, dirs, trinity, 0755);
             for (const auto& lib : shared_libraries(trinity)) add_host_file(s, dirs, lib, 0755);
             s << "file /selftests/trinity " << (ws.guest_files() / "trinity-session.sh").string() << " 0755 0 0\n";
+            s << "file /etc/mmguard/churn.sh " << (ws.guest_files() / "churn.sh").string() << " 0755 0 0\n";
             std::ofstream(stage_dir / "passwd") << "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/bin/false\n";
             std::ofstream(stage_dir / "group") << "root:x:0:\nnogroup:x:65534:\n";
             s << "file /etc/passwd " << (stage_dir / "passwd").string() << " 0644 0 0\n";

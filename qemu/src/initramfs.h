@@ -20,7 +20,12 @@ struct GuestPlan {
     unsigned trinity_seed = 0;
     int trinity_children = 2;
     std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
+    // mm churners run beside trinity (qemu/guest/churn.sh); "all" for every one.
+    std::vector<std::string> churners;
 };
+
+// Every churner qemu/guest/churn.sh knows, in the order "all" starts them.
+const std::vector<std::string>& all_churners();
 
 struct Initramfs {
     std::filesystem::path cpio;

@@ -155,6 +155,12 @@ const TitleSpec kTitleSpecs[] = {
     {R"(^WARNING: (.+))", "WARNING", "{1}", "WARNING: {m}", 0, 0, kCutMessage},
 };
 
+// Reasons of page dumps that report a refused request, not a bug: memory
+// offline (REPORT_FAILURE) dumps the page that kept a block from going.
+// Alone, such a dump is not a report; before a BUG or WARNING it still
+// becomes that report's message.
+const char* const kDiagnosticDumpReasons[] = {"unmovable page", "isolation failed", "migration failure"};
+
 // Frames that are reporting, trapping, locking or scheduling machinery: the
 // first frame not listed here is the report's function. "x*" is a prefix.
 const char* const kSkipFunctions[] = {
@@ -728,6 +734,8 @@ void ReportDetector::Impl::flush_pending() {
     Pending block = std::move(pending);
     pending = Pending{};
     if (!block.has_dump || block.dump_end_index == 0) return;
+    for (std::string_view reason : kDiagnosticDumpReasons)
+        if (block.dump_reason == reason) return;
     KernelReport r;
     r.kind = "page dump";
     r.message = block.dump_reason;

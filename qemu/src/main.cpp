@@ -43,6 +43,7 @@ struct Options {
     unsigned trinity_seed = 0;      // 0: pick one at random
     int trinity_children = 2;
     std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
+    std::vector<std::string> churners;
     // boot
     std::string accel = "auto";
     int cpus = 2;
@@ -115,14 +116,16 @@ Initramfs initramfs(const Workspace& ws, Options& o) {
     plan.trinity_seed = o.trinity_seed;
     plan.trinity_children = o.trinity_children;
     plan.trinity_args = o.trinity_args;
+    plan.churners = o.churners;
     plan.selftests = o.selftests;
     plan.run_selftests = !o.no_selftests;
     plan.selftest_timeout = o.selftest_timeout;
     Initramfs ird = build_initramfs(ws, plan, ws.out / "initramfs.log");
     fmt::print("    selftests: {}\n", ird.selftests.empty() ? "none" : fmt::format("{}", fmt::join(ird.selftests, " ")));
     if (ird.trinity)
-        fmt::print("    trinity: {} s, {} children, seed {} (rerun it with --trinity-seed {}), {}\n", o.trinity_seconds,
-                   o.trinity_children, o.trinity_seed, o.trinity_seed, o.trinity_args);
+        fmt::print("    trinity: {} s, {} children, seed {} (rerun it with --trinity-seed {}), {}{}\n", o.trinity_seconds,
+                   o.trinity_children, o.trinity_seed, o.trinity_seed, o.trinity_args,
+                   o.churners.empty() ? "" : fmt::format(", churners: {}", fmt::join(o.churners, " ")));
     return ird;
 }
 
@@ -183,6 +186,9 @@ void add_guest_options(CLI::App* app, Options& o) {
     app->add_option("--trinity-seed", o.trinity_seed, "trinity's seed (default: random, printed and stored)");
     app->add_option("--trinity-children", o.trinity_children, "trinity child processes")->capture_default_str();
     app->add_option("--trinity-args", o.trinity_args, "trinity's syscall selection")->capture_default_str();
+    app->add_option("--churn", o.churners,
+                    "mm churners beside trinity: all, or any of min_free_kbytes compaction thp cpu_hotplug "
+                    "cma memory drop_caches kpageflags");
 }
 
 void add_boot_options(CLI::App* app, Options& o) {
@@ -234,6 +240,8 @@ int main(int argc, char** argv) {
 
     CLI11_PARSE(app, argc, argv);
     install_interrupt_handlers();
+    // Before out/latest moves to this run's folder, which may be where it pointed.
+    if (parse_cmd->parsed()) console_file = fs::canonical(console_file).string();
     std::string label = label_of(o);
     if (parse_cmd->parsed()) label = o.label.empty() ? "parse" : o.label;
     try {

@@ -153,6 +153,13 @@ TEST(RealConsole, KpageflagsRaceOnBaseIsOneSignatureInStablePageFlags) {
     EXPECT_EQ(find(p, "kpageflags_thp_race")->status, TestStatus::Fail);
 }
 
+TEST(RealConsole, OfflineDiagnosticPageDumpIsNotAReport) {
+    // Memory offline refused by a reserved page, under the churners of a
+    // stress session: the kernel dumps the page as a diagnostic.
+    Parsed p = parse(fixture("stress-offline-dump.log"));
+    EXPECT_TRUE(p.reports.empty());
+}
+
 TEST(RealConsole, JudgingAFixtureGivesTheDocumentedExitCodes) {
     auto judge_fixture = [](const std::string& name) {
         ConsoleSession s("", 1 << 30);
