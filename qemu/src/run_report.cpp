@@ -117,8 +117,9 @@ Verdict judge(const BootResult& boot, const Expectations& expect) {
     if (boot.outcome != BootOutcome::Completed) {
         bool kernel_side = boot.outcome == BootOutcome::Panic || boot.outcome == BootOutcome::Hang ||
                            boot.outcome == BootOutcome::Flood || boot.outcome == BootOutcome::EarlyExit;
+        // A guest still busy at the time limit did not finish its tests.
         if (!(expect.expect_report && boot.outcome == BootOutcome::Panic))
-            raise(kernel_side ? kExitKernelReport : kExitHarnessError, fmt::format("guest: {}", to_string(boot.outcome)));
+            raise(kernel_side ? kExitKernelReport : kExitTestFailure, fmt::format("guest: {}", to_string(boot.outcome)));
     }
     auto groups = boot.report_groups;
     if (expect.expect_report) {

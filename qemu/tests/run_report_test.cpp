@@ -67,6 +67,12 @@ TEST(Judge, HangPanicAndEarlyExitAreKernelTrouble) {
     }
 }
 
+TEST(Judge, GuestStillBusyAtTheTimeLimitIsATestFailure) {
+    BootResult b = passing_boot();
+    b.outcome = BootOutcome::Timeout;
+    EXPECT_EQ(judge(b, {}).exit_code, kExitTestFailure);
+}
+
 TEST(Judge, NoResultsAtAllIsAFailure) {
     BootResult b;
     EXPECT_EQ(judge(b, {}).exit_code, kExitTestFailure);
