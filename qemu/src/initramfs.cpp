@@ -122,7 +122,7 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
     std::vector<std::string> steps = result.selftests;
     if (result.trinity) steps.push_back("trinity");
     std::ofstream(plan_file) << fmt::format(
-        "SELFTESTS=\"{}\"\nSELFTEST_TIMEOUT={}\nEXTRA_STEPS=\"\"\n"
+        "SELFTESTS=\"{}\"\nSELFTEST_TIMEOUT={}\n"
         "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS=\"{}\"\nCHURNERS=\"{}\"\n",
         fmt::join(steps, " "), std::max(plan.selftest_timeout, plan.trinity_seconds + 60), plan.trinity_seconds,
         plan.trinity_seed, plan.trinity_children, plan.trinity_args, fmt::join(churners, " "));
