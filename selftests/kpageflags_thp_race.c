@@ -303,17 +303,15 @@ int main(void)
 		waitpid(mappers[i], &status, 0);
 	}
 
-	ksft_print_msg("%lu reads, %lu THP PFNs seen, %lu maps walks\n",
-		       total.reads, total.thp_pfns, total.maps_walks);
-	ksft_test_result(died == 0, "all %d readers survived\n", nreaders);
+	ksft_print_msg("%lu reads (%lu short), %lu THP PFNs seen, %lu maps walks, %d of %d readers died\n",
+		       total.reads, total.short_reads, total.thp_pfns,
+		       total.maps_walks, died, nreaders);
+	ksft_test_result(died == 0, "every reader survived\n");
 	ksft_test_result(total.short_reads == 0,
-			 "every kpageflags/kpagecount read was complete (%lu short)\n",
-			 total.short_reads);
+			 "every kpageflags/kpagecount read was complete\n");
 	ksft_test_result(total.thp_pfns > 0,
-			 "readers saw THP PFNs while the THPs churned (%lu)\n",
-			 total.thp_pfns);
+			 "readers saw THP PFNs while the THPs churned\n");
 	ksft_test_result(total.maps_walks > 0,
-			 "page-types style walks of /proc/PID/maps ran (%lu)\n",
-			 total.maps_walks);
+			 "page-types style walks of /proc/PID/maps ran\n");
 	ksft_finished();
 }

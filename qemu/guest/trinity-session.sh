@@ -68,8 +68,8 @@ elapsed=$(($(date +%s) - start))
 [ -n "$CHURNERS" ] && /etc/mmguard/churn.sh stop
 echo "# trinity: $total syscalls in ${elapsed}s over $runs run(s), $early ended early; seeds $TRINITY_SEED..$((seed - 1))"
 if [ $total -gt 0 ]; then
-	echo "ok 1 trinity ran $total syscalls (seed $TRINITY_SEED)"
+	echo "ok 1 trinity ran syscalls"
 	exit 0
 fi
-echo "not ok 1 trinity ran no syscalls (seed $TRINITY_SEED)"
+echo "not ok 1 trinity ran syscalls # none in ${elapsed}s"
 exit 1
