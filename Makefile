@@ -30,7 +30,7 @@ all: run
 
 help:
 	@echo "make run    build the patched kernel, boot it, run KUnit + selftests, report (out/latest/)"
-	@echo "make check  unit tests of the host tool, then the real pipeline and harness self-tests"
+	@echo "make check  unit tests, the real pipeline, harness self-tests, base A/B, mutations"
 	@echo "make deps   install missing Debian packages"
 	@echo "make series export patches + KUnit suites as one git-am-able series (out/series/)"
 	@echo "make stress a trinity session with every mm churner (STRESS_SECONDS=300)"
