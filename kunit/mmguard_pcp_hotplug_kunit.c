@@ -111,9 +111,15 @@ static void mmguard_offline_cpu_hands_back_pcp_pages(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL_MSG(test, park->zone, "no page could be allocated");
 	zone = park->zone;
 	before = mmguard_pcp_count(zone, ctx->cpu);
-	KUNIT_ASSERT_GT_MSG(test, before, 0,
-			    "CPU %u has no pages on its zone %s pcp lists after freeing %d",
-			    ctx->cpu, zone->name, MMGUARD_PARKED);
+	/*
+	 * Under memory pressure (a large cma= area, say) pcp->high can be
+	 * so low that freed pages go straight back to the buddy allocator:
+	 * then there is nothing to hand back, and nothing to test.
+	 */
+	if (!before)
+		kunit_skip(test, "CPU %u kept none of %d freed pages on its zone %s pcp lists (high %d)",
+			   ctx->cpu, MMGUARD_PARKED, zone->name,
+			   READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset, ctx->cpu)->high));
 
 	ret = remove_cpu(ctx->cpu);
 	if (ret)

@@ -177,6 +177,7 @@ void write_results_json(const fs::path& path, const RunInfo& info, const BootRes
         j["reports"].push_back({{"signature", r.signature}, {"kind", r.kind}, {"message", r.message},
                                 {"function", r.function}, {"file", r.file}, {"count", g.count},
                                 {"fatal", r.fatal}, {"console_lines", {r.first_line, r.last_line}},
+                                {"printk_time", r.timestamp ? nlohmann::json(*r.timestamp) : nlohmann::json()},
                                 {"context", r.context}});
     }
     j["exit_code"] = verdict.exit_code;
