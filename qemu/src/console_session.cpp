@@ -37,10 +37,7 @@ void ConsoleSession::handle_line(std::string_view raw) {
     ConsoleLine line = split_console_line(sanitize_console_text(raw), ++line_no_);
     if (release_.empty()) RE2::PartialMatch(line.text, release_re, &release_);
     if (line.text.find(kDoneMarker) != std::string::npos) done_seen_ = true;
-    if (line.timestamp && RE2::PartialMatch(line.text, result_re)) {
-        if (!first_result_) first_result_ = line.timestamp;
-        last_result_ = line.timestamp;
-    }
+    if (line.timestamp && RE2::PartialMatch(line.text, result_re)) last_result_ = line.timestamp;
     parser_.feed(line);
     detector_.feed(line);
     while (report_cb_ && reports_seen_ < detector_.reports().size())

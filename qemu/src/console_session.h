@@ -38,8 +38,7 @@ public:
     std::size_t lines() const { return line_no_; }
     std::size_t bytes() const { return total_bytes_; }
     const std::string& kernel_release() const { return release_; }
-    // printk time of the last KTAP result line seen, and of the first one.
-    std::optional<double> first_result_time() const { return first_result_; }
+    // printk time of the last KTAP result line that carried one (KUnit's).
     std::optional<double> last_result_time() const { return last_result_; }
 
     const std::vector<TestResult>& results() const { return parser_.results(); }
@@ -61,7 +60,7 @@ private:
     std::string partial_;
     bool done_seen_ = false;
     std::string release_;
-    std::optional<double> first_result_, last_result_;
+    std::optional<double> last_result_;
 };
 
 }  // namespace mmguard

@@ -179,6 +179,7 @@ BootResult boot_kernel(const BootOptions& o, const BootObserver& observer) {
     result.tests = session.results();
     result.reports = session.reports();
     result.report_groups = session.report_groups();
+    result.last_kunit_printk_time = session.last_result_time();
     result.console_lines = session.lines();
     return result;
 }

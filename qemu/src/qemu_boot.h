@@ -44,6 +44,7 @@ struct BootResult {
     int qemu_exit = 0;
     double seconds = 0;                     // QEMU start to exit
     std::optional<double> last_result_seconds;  // QEMU start to the last top-level result
+    std::optional<double> last_kunit_printk_time;  // guest clock of the last KUnit result
     std::string kernel_release;
     std::vector<TestResult> tests;
     std::vector<KernelReport> reports;          // the first ones, with context

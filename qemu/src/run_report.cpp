@@ -163,6 +163,7 @@ void write_results_json(const fs::path& path, const RunInfo& info, const BootRes
                  {"console_lines", boot.console_lines},
                  {"qemu_argv", boot.qemu_argv}};
     if (boot.last_result_seconds) j["boot"]["last_result_seconds"] = *boot.last_result_seconds;
+    if (boot.last_kunit_printk_time) j["boot"]["last_kunit_printk_time"] = *boot.last_kunit_printk_time;
     j["suites"] = json::array();
     for (const auto& t : boot.tests) {
         auto c = count_tests(t);
