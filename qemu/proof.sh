@@ -5,7 +5,10 @@
 #  - each patches/mutations/*.patch: the patched kernel booted with the
 #    mutation's Mutation-Boot words (must pass, no report) and the patched
 #    kernel with the mutation applied (some report's signature must match
-#    the extended regular expression Mutation-Expect).
+#    the extended regular expression Mutation-Expect). Both boots run KUnit
+#    only, unless the patch has a Mutation-Args line: tool options such as
+#    "--selftest NAME --kunit-filter none --cpus 3" that replace
+#    --no-selftests.
 # Base, patched and mutated kernels share one build directory and config, so
 # each switch rebuilds only what differs. Writes OUT/proof.md and
 # OUT/proof.json and exits non-zero if any cell is not as expected.
@@ -87,13 +90,16 @@ for patch in "$here"/patches/mutations/*.patch; do
 	name=$(basename "$patch" .patch)
 	boot=$(sed -n 's/^Mutation-Boot: *//p' "$patch" | head -n 1)
 	expect=$(sed -n 's/^Mutation-Expect: *//p' "$patch" | head -n 1)
+	margs=$(sed -n 's/^Mutation-Args: *//p' "$patch" | head -n 1)
 	append=()
 	for word in $boot; do append+=(--append "$word"); done
-	run "healthy-$name" --no-selftests "${append[@]}"
+	read -ra what <<<"${margs:---no-selftests}"
+	append+=("${what[@]}")
+	run "healthy-$name" "${append[@]}"
 	seen=$(first_report)
 	[ "$rc" -eq 0 ] && v=ok || v=FAIL
 	cell "$name" check patched "silent${boot:+ ($boot)}" "$v" "exit $rc, report $seen"
-	run "mutation-$name" --no-selftests "${append[@]}" --mutation "$patch"
+	run "mutation-$name" "${append[@]}" --mutation "$patch"
 	seen=$(first_report)
 	[ -n "$expect" ] && [ "$rc" -eq 2 ] && has_report "$expect" && v=ok || v=FAIL
 	cell "$name" check "patched + mutation" "report /${expect:-?}/" "$v" "$seen"
