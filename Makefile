@@ -14,6 +14,9 @@ TRINITY_SECONDS ?= 30
 # Extra words for the tool, e.g. MMGUARD_ARGS="--cpus 4 --trinity-seed 42".
 MMGUARD_ARGS ?=
 
+# A CMA area for the CMA selftests (cma_drift skips without one).
+BOOT_ARGS ?= --append cma=256M
+
 KSRC_ARG := $(if $(KSRC),--ksrc $(KSRC),)
 MMGUARD := $(TOOL) --project $(CURDIR) --work $(BUILD) --out $(OUT) -j $(JOBS)
 
@@ -57,13 +60,14 @@ unit: tool
 	@cd $(BUILD)/tool && ctest --output-on-failure -j $(JOBS)
 
 run: tool
-	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --trinity-seconds $(TRINITY_SECONDS) $(MMGUARD_ARGS)
+	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --trinity-seconds $(TRINITY_SECONDS) $(BOOT_ARGS) $(MMGUARD_ARGS)
 
 # The real pipeline: build, boot, every KUnit suite and selftest must pass.
 check-pipeline: tool
 	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --label check --trinity-seconds $(TRINITY_SECONDS) \
 		--expect-suite mmguard_freepages --expect-suite mmguard_isolation --expect-suite mmguard_pcp_hotplug \
-		--expect-suite kpageflags_thp_race --expect-suite trinity $(MMGUARD_ARGS)
+		--expect-suite mmguard_highatomic --expect-suite cma_drift \
+		--expect-suite kpageflags_thp_race --expect-suite trinity $(BOOT_ARGS) $(MMGUARD_ARGS)
 
 # The harness catches what it claims: an injected BUG and WARN are reported
 # with their signatures, a silent guest is killed as a hang.

@@ -4,20 +4,9 @@
  *
  * Invariants checked (Linux 6.12 semantics):
  *
- *  I1 Counters match the free lists.  Under zone->lock, the pages on
- *     zone->free_area[order].free_list[mt] (count << order) summed over
- *     every migratetype except MIGRATE_ISOLATE equal NR_FREE_PAGES (6.12's
- *     account_freepages() skips isolated pages), the MIGRATE_CMA lists
- *     equal NR_FREE_CMA_PAGES and the MIGRATE_HIGHATOMIC lists equal
- *     zone->nr_free_highatomic.
- *
- *  I2 Every free page is where its metadata says.  A page on
- *     free_area[order].free_list[mt] has PageBuddy set, buddy_order() ==
- *     order, a PFN aligned to 1 << order inside the zone, and every
- *     pageblock it covers has migratetype mt.  6.12 already warns when a
- *     page is added, moved or deleted with a mismatching type; the audit
- *     checks the state at rest, so a type changed without moving the pages
- *     is caught too.
+ *  I1, I2, I5: the free-page audit (mmguard_audit.c) is clean: the free
+ *     lists agree with the counters and every free page is where its
+ *     metadata says.
  *
  *  I3 drain_all_pages(zone) leaves no page on any CPU's per-cpu lists of
  *     that zone: pages freed on each online CPU, and seen on that CPU's
@@ -33,21 +22,8 @@
  * Every case is followed (exit fixture) by an audit of every populated
  * zone, so no case may leave drift behind, whatever it checked itself.
  *
- * How races are handled:
- *
- *  - The free lists, NR_FREE_PAGES/NR_FREE_CMA_PAGES updates (all made by
- *    account_freepages() under zone->lock) and nr_free_highatomic only
- *    change under zone->lock, so the audit takes it with interrupts off and
- *    sees one consistent state.  The exception is vmstat folding:
- *    vmstat_update() moves a CPU's delta into the zone counter without
- *    zone->lock (this_cpu_xchg() of the delta, then atomic_long_add()), so
- *    zone_page_state_snapshot(), which sums the zone counter and every
- *    CPU's delta, misses the delta while a fold is between the two steps.
- *    The audit therefore repeats a mismatching comparison up to
- *    MMGUARD_AUDIT_TRIES times, yielding between tries so a fold
- *    interrupted on this CPU can finish, and reports drift only if every
- *    try disagrees.  Real accounting bugs persist and are still reported;
- *    list/placement errors are exact under the lock and never retried.
+ * How races are handled (the audit's own, vmstat folds, are described in
+ * mmguard_audit.c):
  *
  *  - For I3, other CPUs keep allocating while we check: a page that
  *    drain_all_pages() put back into buddy may be reallocated at once and
@@ -75,9 +51,6 @@
  *    drain_all_pages() skips CPUs whose pcp->count it reads as 0; the
  *    frozen CPU's count includes the parked pages, so it must be drained.
  *
- * The audit walks every free block with interrupts off; that is fine for
- * the test guests (a few GiB) but not meant for huge machines.
- *
  * The case names describe the behaviour they check.
  */
 
@@ -98,213 +71,11 @@
 #include "../internal.h"
 #include "mmguard_audit.h"
 
-/* Compare the counters this many times before calling a mismatch drift. */
-#define MMGUARD_AUDIT_TRIES	10
-
 /* Order-0 pages each CPU parks on its pcp lists in the drain test. */
 #define MMGUARD_PCP_BATCH	64
 
 /* Safety limit of a CPU's freeze in the drain tests; never reached. */
 #define MMGUARD_FREEZE_LIMIT_NS	(10ULL * NSEC_PER_SEC)
-
-/* ---------------------------------------------------------------------- */
-/* The free-page audit                                                    */
-/* ---------------------------------------------------------------------- */
-
-/* @expected: what the free lists say; @actual: what the counter says. */
-struct mmguard_counter {
-	unsigned long expected;
-	unsigned long actual;
-};
-
-enum mmguard_misplacement {
-	MMGUARD_OK,
-	MMGUARD_NOT_BUDDY,	/* on a free list without PageBuddy */
-	MMGUARD_WRONG_ORDER,	/* buddy_order() differs from the list's */
-	MMGUARD_UNALIGNED,	/* PFN not aligned to the list's order */
-	MMGUARD_OUTSIDE_ZONE,	/* block not inside the zone */
-	MMGUARD_WRONG_TYPE,	/* a covered pageblock has another type */
-};
-
-struct mmguard_zone_audit {
-	struct mmguard_counter free;		/* NR_FREE_PAGES */
-	struct mmguard_counter cma;		/* NR_FREE_CMA_PAGES */
-	struct mmguard_counter highatomic;	/* zone->nr_free_highatomic */
-	unsigned long isolated;		/* pages on MIGRATE_ISOLATE lists */
-	unsigned long blocks;		/* free blocks walked */
-	unsigned int tries;		/* counter reads made */
-
-	unsigned long misplaced;	/* free blocks violating I2 */
-	struct {			/* the first of them */
-		enum mmguard_misplacement why;
-		unsigned long pfn;
-		unsigned int order;
-		int list_mt;
-		unsigned long found;	/* the buddy order or pageblock type */
-	} first;
-};
-
-static bool mmguard_counters_match(const struct mmguard_zone_audit *a)
-{
-	return a->free.expected == a->free.actual &&
-	       a->cma.expected == a->cma.actual &&
-	       a->highatomic.expected == a->highatomic.actual;
-}
-
-static bool mmguard_audit_clean(const struct mmguard_zone_audit *a)
-{
-	return mmguard_counters_match(a) && !a->misplaced;
-}
-
-/* I2 for one block on free_list[mt] of free_area[order]; zone->lock held. */
-static enum mmguard_misplacement
-mmguard_check_placement(struct zone *zone, struct page *page,
-			unsigned int order, int mt, unsigned long *found)
-{
-	unsigned long pfn = page_to_pfn(page);
-	unsigned long nr = 1UL << order;
-	unsigned long block;
-
-	if (!PageBuddy(page))
-		return MMGUARD_NOT_BUDDY;
-	if (buddy_order(page) != order) {
-		*found = buddy_order(page);
-		return MMGUARD_WRONG_ORDER;
-	}
-	if (!IS_ALIGNED(pfn, nr))
-		return MMGUARD_UNALIGNED;
-	if (!zone_spans_pfn(zone, pfn) || !zone_spans_pfn(zone, pfn + nr - 1) ||
-	    page_zone(page) != zone)
-		return MMGUARD_OUTSIDE_ZONE;
-
-	/* A block larger than a pageblock must have one type throughout. */
-	for (block = pfn; block < pfn + nr; block += pageblock_nr_pages) {
-		int block_mt = get_pageblock_migratetype(pfn_to_page(block));
-
-		if (block_mt != mt) {
-			*found = block_mt;
-			return MMGUARD_WRONG_TYPE;
-		}
-	}
-	return MMGUARD_OK;
-}
-
-/* One consistent look at @zone under zone->lock. */
-static void mmguard_audit_zone_once(struct zone *zone,
-				    struct mmguard_zone_audit *a)
-{
-	unsigned long flags;
-	unsigned int order;
-	int mt;
-
-	memset(a, 0, sizeof(*a));
-
-	spin_lock_irqsave(&zone->lock, flags);
-	for_each_migratetype_order(order, mt) {
-		struct list_head *list = &zone->free_area[order].free_list[mt];
-		struct page *page;
-
-		list_for_each_entry(page, list, buddy_list) {
-			unsigned long nr = 1UL << order;
-			enum mmguard_misplacement why;
-			unsigned long found = 0;
-
-			a->blocks++;
-			if (is_migrate_isolate(mt)) {
-				a->isolated += nr;
-			} else {
-				a->free.expected += nr;
-				if (is_migrate_cma(mt))
-					a->cma.expected += nr;
-				else if (is_migrate_highatomic(mt))
-					a->highatomic.expected += nr;
-			}
-
-			why = mmguard_check_placement(zone, page, order, mt,
-						      &found);
-			if (why != MMGUARD_OK && !a->misplaced++) {
-				a->first.why = why;
-				a->first.pfn = page_to_pfn(page);
-				a->first.order = order;
-				a->first.list_mt = mt;
-				a->first.found = found;
-			}
-		}
-	}
-	a->free.actual = zone_page_state_snapshot(zone, NR_FREE_PAGES);
-	a->cma.actual = zone_page_state_snapshot(zone, NR_FREE_CMA_PAGES);
-	a->highatomic.actual = READ_ONCE(zone->nr_free_highatomic);
-	spin_unlock_irqrestore(&zone->lock, flags);
-}
-
-/**
- * mmguard_audit_zone() - Compare a zone's free lists with its counters.
- * @zone: a populated zone
- * @a: filled with the last try's expected/actual values and placement errors
- *
- * A counter mismatch is re-read up to MMGUARD_AUDIT_TRIES times (see the
- * comment at the top of the file: a vmstat fold in flight is invisible to
- * zone_page_state_snapshot()); only a mismatch every try saw is drift.
- *
- * Return: true if the zone is clean (I1 and I2 hold).
- */
-static bool mmguard_audit_zone(struct zone *zone, struct mmguard_zone_audit *a)
-{
-	unsigned int try;
-
-	for (try = 1; ; try++) {
-		mmguard_audit_zone_once(zone, a);
-		a->tries = try;
-		if (mmguard_counters_match(a) || try == MMGUARD_AUDIT_TRIES)
-			break;
-		/* Let a fold interrupted on this CPU, or a remote one, finish. */
-		cond_resched();
-		cpu_relax();
-	}
-	return mmguard_audit_clean(a);
-}
-
-static const char *mmguard_mt_name(unsigned long mt)
-{
-	return mt < MIGRATE_TYPES ? migratetype_names[mt] : "?";
-}
-
-static const char * const mmguard_why_names[] = {
-	[MMGUARD_OK]		= "ok",
-	[MMGUARD_NOT_BUDDY]	= "PageBuddy clear",
-	[MMGUARD_WRONG_ORDER]	= "buddy_order differs",
-	[MMGUARD_UNALIGNED]	= "PFN not aligned to order",
-	[MMGUARD_OUTSIDE_ZONE]	= "outside the zone",
-	[MMGUARD_WRONG_TYPE]	= "pageblock type differs",
-};
-
-/* Turn an audit into one expectation per invariant, with the numbers. */
-static void mmguard_expect_clean(struct kunit *test, struct zone *zone,
-				 const struct mmguard_zone_audit *a,
-				 const char *when)
-{
-	int nid = zone_to_nid(zone);
-
-	KUNIT_EXPECT_EQ_MSG(test, a->free.actual, a->free.expected,
-			    "%s: node %d zone %s: NR_FREE_PAGES is %lu but the non-isolated free lists hold %lu pages (drift %ld, seen in all %u reads)",
-			    when, nid, zone->name, a->free.actual,
-			    a->free.expected,
-			    (long)(a->free.actual - a->free.expected), a->tries);
-	KUNIT_EXPECT_EQ_MSG(test, a->cma.actual, a->cma.expected,
-			    "%s: node %d zone %s: NR_FREE_CMA_PAGES is %lu but the CMA free lists hold %lu pages (drift %ld, seen in all %u reads)",
-			    when, nid, zone->name, a->cma.actual,
-			    a->cma.expected,
-			    (long)(a->cma.actual - a->cma.expected), a->tries);
-	KUNIT_EXPECT_EQ_MSG(test, a->highatomic.actual, a->highatomic.expected,
-			    "%s: node %d zone %s: nr_free_highatomic is %lu but the HighAtomic free lists hold %lu pages",
-			    when, nid, zone->name, a->highatomic.actual,
-			    a->highatomic.expected);
-	KUNIT_EXPECT_EQ_MSG(test, a->misplaced, 0UL,
-			    "%s: node %d zone %s: %lu misplaced free blocks; first: pfn %#lx on the order-%u %s list: %s (found %lu)",
-			    when, nid, zone->name, a->misplaced, a->first.pfn,
-			    a->first.order, mmguard_mt_name(a->first.list_mt),
-			    mmguard_why_names[a->first.why], a->first.found);
-}
 
 /* ---------------------------------------------------------------------- */
 /* Fixtures and deferred cleanup                                          */
@@ -313,17 +84,6 @@ static void mmguard_expect_clean(struct kunit *test, struct zone *zone,
 struct mmguard_test_ctx {
 	struct cpumask saved_allowed;	/* the case thread's affinity */
 };
-
-void mmguard_audit_all_zones(struct kunit *test, const char *when)
-{
-	struct mmguard_zone_audit a;
-	struct zone *zone;
-
-	for_each_populated_zone(zone) {
-		mmguard_audit_zone(zone, &a);
-		mmguard_expect_clean(test, zone, &a, when);
-	}
-}
 
 /* Runs in the case's own kthread, before the case. */
 static int mmguard_test_init(struct kunit *test)

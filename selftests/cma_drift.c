@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cma_drift: seed thread 003's experiment on 6.12.  While a memory load
+ * runs on every CPU, allocate and release 8 MiB from the CMA area 30 times
+ * (debugfs cma/<area>/alloc and free, i.e. cma_alloc() ->
+ * alloc_contig_range(), which isolates pageblocks and undoes the isolation)
+ * and take memory blocks offline and back online (offline isolates a
+ * block; one that cannot be emptied is rolled back).  The 2015 thread saw
+ * NR_FREE_PAGES drift by thousands of pages in such a run.  Here the
+ * mmguard free-page audit (debugfs mmguard/free_pages: free lists against
+ * NR_FREE_PAGES, NR_FREE_CMA_PAGES, nr_free_highatomic and
+ * nr_reserved_highatomic, under zone->lock) must show zero drift and no
+ * misplaced free page before, during and after.
+ *
+ * Needs root, debugfs, a CMA area of at least 8 MiB (boot with cma=256M)
+ * and the mmguard KUnit build (for the audit file); otherwise it skips.
+ * Bounded: each offline attempt is killed after OFFLINE_SECONDS.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sysinfo.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+
+#define AUDIT_FILE	"/sys/kernel/debug/mmguard/free_pages"
+#define CMA_DIR		"/sys/kernel/debug/cma"
+#define MEMORY_DIR	"/sys/devices/system/memory"
+#define ROUNDS		30
+#define CHUNK_BYTES	(8UL << 20)
+#define OFFLINE_TRIES	6
+#define OFFLINE_SECONDS	10
+#define MAX_LOADERS	16
+
+struct audit {
+	long drift;		/* sum of |drift| over counters and zones */
+	long misplaced;		/* misplaced free blocks over all zones */
+	int zones;
+};
+
+static long page_size;
+static size_t load_bytes;	/* per loader: together 70 % of the RAM */
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+static int write_file(const char *path, const char *what)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, what, strlen(what));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+static long read_long(const char *path)
+{
+	char buf[64];
+
+	return read_file(path, buf, sizeof(buf)) ? -1 : strtol(buf, NULL, 10);
+}
+
+/* "key=E/A/D": add |D| (a "-" drift is not compared). */
+static long counter_drift(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+	unsigned long expected, actual;
+	long drift;
+
+	if (!p || sscanf(p + strlen(key), "%lu/%lu/%ld", &expected, &actual,
+			 &drift) != 3)
+		return 0;
+	return labs(drift);
+}
+
+/* Run the audit; print its lines as diagnostics under @label. */
+static int audit(const char *label, struct audit *a)
+{
+	static char buf[8192];
+	char *line, *save;
+
+	memset(a, 0, sizeof(*a));
+	if (read_file(AUDIT_FILE, buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		const char *m;
+
+		ksft_print_msg("%s: %s\n", label, line);
+		if (strncmp(line, "node ", 5))
+			continue;
+		a->zones++;
+		a->drift += counter_drift(line, " free=");
+		a->drift += counter_drift(line, " cma=");
+		a->drift += counter_drift(line, " highatomic=");
+		a->drift += counter_drift(line, " reserved=");
+		m = strstr(line, " misplaced=");
+		if (m)
+			a->misplaced += strtol(m + 11, NULL, 10);
+	}
+	return a->zones ? 0 : -1;
+}
+
+static void report_audit(const char *label)
+{
+	struct audit a;
+
+	if (audit(label, &a)) {
+		ksft_test_result_fail("%s: audit unreadable\n", label);
+		return;
+	}
+	ksft_test_result(a.drift == 0 && a.misplaced == 0,
+			 "%s: free-page drift %ld pages, %ld misplaced free blocks in %d zones\n",
+			 label, a.drift, a.misplaced, a.zones);
+}
+
+/* The first CMA area of at least CHUNK_BYTES, into @dir. */
+static bool find_cma_area(char *dir, size_t len)
+{
+	DIR *d = opendir(CMA_DIR);
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		char path[512];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), CMA_DIR "/%s/count", e->d_name);
+		if (read_long(path) * page_size >= (long)CHUNK_BYTES) {
+			snprintf(dir, len, CMA_DIR "/%s", e->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * A child that keeps faulting and freeing anonymous memory until killed.
+ * Together the children hold most of the RAM, so movable allocations also
+ * land in the CMA area and cma_alloc() has to migrate them away.
+ */
+static pid_t start_loader(void)
+{
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	for (;;) {
+		char *p = mmap(NULL, load_bytes, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			_exit(1);
+		memset(p, 0x5a, load_bytes);
+		munmap(p, load_bytes);
+	}
+}
+
+static void stop_loaders(pid_t *pids, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
+}
+
+/*
+ * One CMA cycle: alloc 8 MiB, check "used" grew by that much, free it,
+ * check it shrank back.  Returns 1 if allocated and freed, 0 if the
+ * allocation failed (-EBUSY and friends are allowed under load), -1 if
+ * the area's bookkeeping disagrees.
+ */
+static int cma_cycle(const char *dir, long pages)
+{
+	char path[512], count[32];
+	long used0, used1, used2;
+	int ret;
+
+	snprintf(count, sizeof(count), "%ld", pages);
+	snprintf(path, sizeof(path), "%s/used", dir);
+	used0 = read_long(path);
+	snprintf(path, sizeof(path), "%s/alloc", dir);
+	ret = write_file(path, count);
+	snprintf(path, sizeof(path), "%s/used", dir);
+	used1 = read_long(path);
+	if (ret) {
+		if (used1 != used0) {
+			ksft_print_msg("failed alloc (%s) changed used %ld -> %ld\n",
+				       strerror(-ret), used0, used1);
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s/free", dir);
+	ret = write_file(path, count);
+	snprintf(path, sizeof(path), "%s/used", dir);
+	used2 = read_long(path);
+	/* "used" counts bitmap bits; compare in pages via the ratio. */
+	if (ret || used1 <= used0 || used2 != used0) {
+		ksft_print_msg("alloc/free of %ld pages: used %ld -> %ld -> %ld, free: %s\n",
+			       pages, used0, used1, used2,
+			       ret ? strerror(-ret) : "ok");
+		return -1;
+	}
+	return 1;
+}
+
+/* Offline a memory block in a child killed after OFFLINE_SECONDS. */
+static int offline_block(const char *state)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		alarm(OFFLINE_SECONDS);	/* fatal: offline_pages() gives up */
+		_exit(write_file(state, "offline") ? 1 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 2;	/* timed out, rolled back */
+	return WEXITSTATUS(status);	/* 0 offline, 1 refused */
+}
+
+/* Cycle up to OFFLINE_TRIES blocks, highest first; -1 if one stays off. */
+static int cycle_memory_blocks(int *offlined, int *refused, int *timeouts)
+{
+	struct dirent **names;
+	int n, i, tries = 0, ret = 0;
+
+	n = scandir(MEMORY_DIR, &names, NULL, alphasort);
+	if (n < 0)
+		return 0;
+	for (i = n - 1; i >= 0; i--) {
+		char state[512], buf[32];
+		const char *name = names[i]->d_name;
+
+		if (tries < OFFLINE_TRIES && !strncmp(name, "memory", 6) &&
+		    strcmp(name, "memory0")) {
+			snprintf(state, sizeof(state), MEMORY_DIR "/%s/state",
+				 name);
+			if (!read_file(state, buf, sizeof(buf)) &&
+			    !strncmp(buf, "online", 6)) {
+				tries++;
+				switch (offline_block(state)) {
+				case 0:
+					(*offlined)++;
+					if (write_file(state, "online")) {
+						ksft_print_msg("%s stays offline\n",
+							       name);
+						ret = -1;
+					}
+					break;
+				case 2:
+					(*timeouts)++;
+					break;
+				default:
+					(*refused)++;
+				}
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+	return ret;
+}
+
+int main(void)
+{
+	pid_t loaders[MAX_LOADERS];
+	int nloaders, i, ok = 0, failed = 0, bad = 0;
+	int offlined = 0, refused = 0, timeouts = 0;
+	char area[512];
+	long pages;
+
+	page_size = sysconf(_SC_PAGESIZE);
+	pages = CHUNK_BYTES / page_size;
+	ksft_print_header();
+	if (geteuid())
+		ksft_exit_skip("needs root for debugfs and memory hotplug\n");
+	if (access(AUDIT_FILE, R_OK))
+		ksft_exit_skip("no " AUDIT_FILE " (mmguard KUnit build with DEBUG_FS)\n");
+	if (!find_cma_area(area, sizeof(area)))
+		ksft_exit_skip("no CMA area of 8 MiB in " CMA_DIR " (boot with cma=256M)\n");
+	ksft_set_plan(5);
+	ksft_print_msg("CMA area %s, %d rounds of %ld pages\n", area, ROUNDS,
+		       pages);
+
+	report_audit("before the load");
+
+	nloaders = sysconf(_SC_NPROCESSORS_ONLN);
+	if (nloaders > MAX_LOADERS)
+		nloaders = MAX_LOADERS;
+	{
+		struct sysinfo si;
+
+		sysinfo(&si);
+		load_bytes = (size_t)si.totalram * si.mem_unit / 10 * 7 /
+			     nloaders;
+	}
+	ksft_print_msg("%d loaders of %zu MiB each\n", nloaders,
+		       load_bytes >> 20);
+	for (i = 0; i < nloaders; i++) {
+		loaders[i] = start_loader();
+		if (loaders[i] < 0)
+			ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	}
+
+	for (i = 0; i < ROUNDS; i++) {
+		int r = cma_cycle(area, pages);
+
+		ok += r == 1;
+		failed += r == 0;
+		bad += r < 0;
+	}
+	ksft_test_result(bad == 0 && ok > 0,
+			 "CMA: %d of %d allocations of %ld pages made and released, %d refused, %d with wrong bookkeeping\n",
+			 ok, ROUNDS, pages, failed, bad);
+
+	bad = cycle_memory_blocks(&offlined, &refused, &timeouts);
+	ksft_test_result(bad == 0,
+			 "memory blocks: %d offlined and onlined again, %d refused, %d timed out after %ds\n",
+			 offlined, refused, timeouts, OFFLINE_SECONDS);
+
+	report_audit("under the load");
+	stop_loaders(loaders, nloaders);
+	report_audit("after the load");
+	ksft_finished();
+}
