@@ -329,6 +329,9 @@ static bool case_fork(char *p, uint64_t pfn0, bool split_first)
 		if (read(go[0], &c, 1) != 1)
 			_exit(1);
 		p[cow * psize] = 1;
+		/* The inherited fd reads the parent's page tables. */
+		close(pagemap_fd);
+		pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
 		pfn = pfn_of(p + cow * psize);
 		if (write(back[1], &pfn, sizeof(pfn)) != sizeof(pfn) ||
 		    read(go[0], &c, 1) != 1)
