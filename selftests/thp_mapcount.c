@@ -23,7 +23,7 @@
  *             after the child exits every count is 1 again.
  *  fork-pte   the same with the PMD split first (mprotect), so fork copies
  *             PTEs of a large folio in batches: every count 2, then 1.
- *  split      a single-page munmap, then the THP is split through
+ *  split      munmap() of 64 KiB, then the THP is split through
  *             /sys/kernel/debug/split_huge_pages: the still-mapped pages are
  *             no longer THP or compound, same PFNs, each count 1.
  *
@@ -390,8 +390,8 @@ static bool case_split(char *p, uint64_t pfn0)
 	bool ok;
 	int fd, len;
 
-	/* One page unmapped on its own, then the whole folio split. */
-	if (munmap(p + psize, psize))
+	/* 64 KiB unmapped (the PMD is split), then the whole folio split. */
+	if (munmap(p + 16 * psize, 16 * psize))
 		return fail("munmap: %s", strerror(errno));
 	fd = open("/sys/kernel/debug/split_huge_pages", O_WRONLY);
 	if (fd < 0) {
@@ -403,9 +403,9 @@ static bool case_split(char *p, uint64_t pfn0)
 	if (write(fd, buf, len) != len)
 		ok = fail("split_huge_pages: %s", strerror(errno));
 	else
-		ok = expect_pages("split head", p, 1, pfn0, 1, false) &&
-		     expect_pages("split rest", p + 2 * psize, nr_pages - 2,
-				  pfn0 + 2, 1, false);
+		ok = expect_pages("split first 64 KiB", p, 16, pfn0, 1, false) &&
+		     expect_pages("split rest", p + 32 * psize, nr_pages - 32,
+				  pfn0 + 32, 1, false);
 	close(fd);
 	munmap(p, THP);
 	return ok;
