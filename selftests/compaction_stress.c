@@ -15,10 +15,14 @@
  *    page dropped and refaulted in turn, so pageblocks stay half used and
  *    compaction has movable pages to migrate;
  *  - a compactor writing /proc/sys/vm/compact_memory in a loop,
+ *  - an offliner taking each memory block offline and back online (what
+ *    it holds is isolated and migrated too; a refused offline is fine),
  * with /proc/sys/vm/compaction_proactiveness at 100 (kcompactd compacts
  * proactively), restored at the end.
  *
- * Then, with everything stopped, /proc/sys/vm/stat_refresh folds every
+ * A task still running GRACE_SECONDS after the end is killed and fails the
+ * run (a leaked isolation count throttles compaction and reclaim forever
+ * in too_many_isolated()). Then, with everything stopped, /proc/sys/vm/stat_refresh folds every
  * CPU's differentials; the test passes when, within 50 refreshes (5 s),
  * both counters read 0 (a leaked isolation never returns), the kernel
  * logged no "vmstat_refresh: nr_isolated_* <negative>" (/proc/vmstat
@@ -43,7 +47,8 @@
 
 #define THP		(2UL << 20)
 #define FRAG_SIZE	(64UL << 20)
-#define MAX_TASKS	16
+#define MAX_TASKS	16	/* 3 + one THP task per CPU */
+#define GRACE_SECONDS	20
 
 static unsigned long psize;
 
@@ -103,7 +108,7 @@ static bool read_str(const char *path, char *buf, size_t len)
 
 /* What a worker did, sent back through a pipe. */
 struct counts {
-	unsigned long thps, forks, compactions;
+	unsigned long thps, forks, compactions, offlines, onlines;
 };
 
 static void thp_task(double end, int out)
@@ -182,6 +187,38 @@ static void compact_task(double end, int out)
 }
 
 /*
+ * Offline and online again every memory block that lets itself be
+ * offlined: offlining isolates and migrates what is in the block, another
+ * user of NR_ISOLATED_*. Runs until killed; the kill interrupts an
+ * offline that is still retrying (offline_pages() gives up on a fatal
+ * signal). Reports after every block.
+ */
+static void offline_task(int out)
+{
+	struct counts c = { 0 };
+	char path[128];
+	int i;
+
+	for (;;) {
+		for (i = 0; i < 4096; i++) {
+			snprintf(path, sizeof(path),
+				 "/sys/devices/system/memory/memory%d/state", i);
+			if (access(path, W_OK))
+				continue;
+			c = (struct counts){ 0 };
+			if (write_str(path, "offline")) {
+				c.offlines = 1;
+				if (write_str(path, "online"))
+					c.onlines = 1;
+			}
+			if (c.offlines && write(out, &c, sizeof(c)) != sizeof(c))
+				_exit(3);
+		}
+		usleep(100000);
+	}
+}
+
+/*
  * Lines the kernel logged since @fd was opened (at the end of the log)
  * that contain "vmstat_refresh: nr_isolated"; the first one in @line.
  */
@@ -220,7 +257,7 @@ int main(void)
 	char proactive[32] = "", warn[256] = "";
 	struct counts total = { 0 };
 	pid_t pids[MAX_TASKS];
-	int ntasks = 0, i, fds[2], kmsg, refreshes, warnings, bad = 0;
+	int ntasks = 0, i, fds[2], kmsg, refreshes, warnings, bad = 0, stuck = 0;
 
 	ksft_print_header();
 	ksft_set_plan(3);
@@ -240,8 +277,8 @@ int main(void)
 
 	if (cpus < 1)
 		cpus = 1;
-	if (cpus > MAX_TASKS - 2)
-		cpus = MAX_TASKS - 2;
+	if (cpus > MAX_TASKS - 3)
+		cpus = MAX_TASKS - 3;
 	mig0 = vmstat("compact_migrate_scanned");
 	thp0 = vmstat("thp_fault_alloc");
 	cmig0 = vmstat("pgmigrate_success");
@@ -250,7 +287,7 @@ int main(void)
 	if (pipe(fds))
 		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
 	end = now() + secs;
-	for (i = 0; i < cpus + 2; i++) {
+	for (i = 0; i < cpus + 3; i++) {
 		pid_t pid = fork();
 
 		if (pid < 0)
@@ -258,8 +295,10 @@ int main(void)
 		if (pid == 0) {
 			close(fds[0]);
 			if (i == 0)
-				compact_task(end, fds[1]);
+				offline_task(fds[1]);
 			else if (i == 1)
+				compact_task(end, fds[1]);
+			else if (i == 2)
 				frag_task(end, fds[1]);
 			else
 				thp_task(end, fds[1]);
@@ -267,12 +306,30 @@ int main(void)
 		pids[ntasks++] = pid;
 	}
 	close(fds[1]);
-	for (i = 0; i < ntasks; i++) {
+	/*
+	 * The others stop at @end; then the offliner is stopped. A task
+	 * still running GRACE_SECONDS after @end is stuck (e.g. compaction
+	 * throttled forever by a leaked NR_ISOLATED count): it is killed
+	 * (a fatal signal ends the kernel's wait) and counted.
+	 */
+	for (i = 1; i < ntasks; i++) {
+		pid_t got;
 		int st;
 
-		if (waitpid(pids[i], &st, 0) != pids[i] || !WIFEXITED(st) ||
-		    WEXITSTATUS(st))
+		while (!(got = waitpid(pids[i], &st, WNOHANG)) &&
+		       now() < end + GRACE_SECONDS)
+			usleep(100000);
+		if (!got) {
+			kill(pids[i], SIGKILL);
+			waitpid(pids[i], &st, 0);
+			stuck++;
+		} else if (got != pids[i] || !WIFEXITED(st) || WEXITSTATUS(st)) {
 			bad++;
+		}
+	}
+	if (ntasks) {
+		kill(pids[0], SIGKILL);
+		waitpid(pids[0], NULL, 0);
 	}
 	for (;;) {
 		struct counts c;
@@ -282,6 +339,8 @@ int main(void)
 		total.thps += c.thps;
 		total.forks += c.forks;
 		total.compactions += c.compactions;
+		total.offlines += c.offlines;
+		total.onlines += c.onlines;
 	}
 	close(fds[0]);
 	write_str("/proc/sys/vm/compaction_proactiveness", proactive);
@@ -290,10 +349,17 @@ int main(void)
 	thp1 = vmstat("thp_fault_alloc");
 	cmig1 = vmstat("pgmigrate_success");
 	ksft_print_msg("%d tasks, %.0f s: %lu THPs mapped, %lu forks, %lu compact_memory writes, "
+		       "%lu memory blocks offlined (%lu onlined again), "
 		       "compact_migrate_scanned +%ld, pgmigrate_success +%ld, thp_fault_alloc +%ld\n",
 		       ntasks, secs, total.thps, total.forks, total.compactions,
+		       total.offlines, total.onlines,
 		       mig1 - mig0, cmig1 - cmig0, thp1 - thp0);
-	ksft_test_result(!bad && ntasks == cpus + 2 && total.forks > 0 &&
+	if (total.onlines != total.offlines)
+		ksft_print_msg("a block stayed offline\n");
+	if (stuck)
+		ksft_print_msg("%d tasks still running %d s after the end, killed\n",
+			       stuck, GRACE_SECONDS);
+	ksft_test_result(!bad && !stuck && ntasks == cpus + 3 && total.forks > 0 &&
 			 total.compactions > 0 && mig1 > mig0 && cmig1 > cmig0 &&
 			 thp1 > thp0,
 			 "stress ran\n");
