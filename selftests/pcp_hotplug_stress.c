@@ -36,6 +36,9 @@
  * /proc/zoneinfo (after /proc/sys/vm/stat_refresh folded the per-cpu
  * deltas), and MemFree came back. Kernel reports are caught by the harness.
  *
+ * With patches/measure/pcp-drain-counters.patch applied (a measurement,
+ * not part of the stack) it also prints the kernel's drain counters.
+ *
  * Time: PCP_STRESS_SECONDS (environment; "PCP_STRESS_SECONDS=300" on the
  * kernel command line reaches init's environment) seconds for the two
  * phases, default 24; the fill has its own limit of 20 s. Skips without
@@ -200,6 +203,19 @@ static unsigned long long irq_sum(const char *name, int *columns)
 	if (columns)
 		*columns = ncol;
 	return sum;
+}
+
+/*
+ * Drain counters, when the kernel has the measurement patch
+ * patches/measure/pcp-drain-counters.patch; printed as they are.
+ */
+static void print_drain_stats(const char *when)
+{
+	char buf[256];
+
+	if (read_file("/sys/module/page_alloc/parameters/drain_stats", buf,
+		      sizeof(buf)) > 0)
+		ksft_print_msg("drain_stats %s: %s", when, buf);
 }
 
 static int cpu_online_path(int cpu, char *path, size_t size)
@@ -578,6 +594,7 @@ int main(void)
 	thpa0 = vmstat("thp_fault_alloc");
 	thpf0 = vmstat("thp_fault_fallback");
 	oom0 = vmstat("oom_kill");
+	print_drain_stats("before pressure");
 	cal0 = irq_sum("CAL", &cols0);
 	tlb0 = irq_sum("TLB", NULL);
 	t0 = now();
@@ -586,6 +603,7 @@ int main(void)
 	tlb1 = irq_sum("TLB", NULL);
 	t1 = now();
 	stall1 = vmstat("allocstall_");
+	print_drain_stats("after phase 1");
 	ksft_print_msg("CAL ipis: %llu in %.1f s of allocator pressure (TLB shootdowns %llu, direct reclaim stalls %lu, %d CPUs)\n",
 		       cal1 - cal0, t1 - t0, tlb1 - tlb0, stall1 - stall0, cols1);
 
@@ -601,6 +619,7 @@ int main(void)
 		ksft_print_msg("hotplug churn ended with status 0x%x\n", status);
 	t1 = now();
 	stall2 = vmstat("allocstall_");
+	print_drain_stats("after phase 2");
 	all_cpus_online();
 	cal2 = irq_sum("CAL", NULL);
 	ksft_print_msg("hotplug: %lu cycles in %.1f s, %lu errors%s%s, %lu compactions; CAL ipis during churn %llu\n",
