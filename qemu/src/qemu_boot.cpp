@@ -181,6 +181,7 @@ BootResult boot_kernel(const BootOptions& o, const BootObserver& observer) {
     result.report_groups = session.report_groups();
     result.last_kunit_printk_time = session.last_result_time();
     result.console_lines = session.lines();
+    result.stress = session.stress();
     return result;
 }
 

@@ -50,6 +50,7 @@ struct BootResult {
     std::vector<KernelReport> reports;          // the first ones, with context
     std::vector<ReportGroup> report_groups;     // all, deduplicated by signature
     std::size_t console_lines = 0;
+    StressStats stress;                         // the trinity session, if any
 };
 
 // Called as results and reports arrive, for live progress.
