@@ -5,7 +5,10 @@
  * compared (qemu/bench.sh).
  *
  * Each case times rounds of MMGUARD_BENCH_BATCH alloc_pages() followed by
- * as many __free_pages() of one order: 0 (the per-cpu list fast path) and
+ * as many __free_pages() of one order, for at least mmguard_bench.ms
+ * milliseconds (default 600: under QEMU TCG the guest's clocksource is
+ * often refined-jiffies, 4 ms a tick, so a loop must run long enough for
+ * the tick to be noise): 0 (the per-cpu list fast path) and
  * HPAGE_PMD_ORDER (a THP-sized block, which the per-cpu lists also cache),
  * either on one CPU or on every online CPU at once. Each timing thread is
  * a kthread bound to its CPU; all of them wait at a barrier and start
@@ -19,8 +22,7 @@
  * the extremes over the repetitions.
  *
  * The suite skips unless the kernel was booted with mmguard_bench.run=1,
- * so ordinary boots stay fast; mmguard_bench.rounds=N changes the number
- * of rounds per repetition (default 400).
+ * so ordinary boots stay fast.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -41,16 +43,16 @@ static bool mmguard_bench_run;
 module_param_named(run, mmguard_bench_run, bool, 0444);
 MODULE_PARM_DESC(run, "run the allocation timing loops (default: skip)");
 
-static unsigned int mmguard_bench_rounds = 400;
-module_param_named(rounds, mmguard_bench_rounds, uint, 0444);
-MODULE_PARM_DESC(rounds, "rounds of alloc+free batches per repetition");
+static unsigned int mmguard_bench_ms = 600;
+module_param_named(ms, mmguard_bench_ms, uint, 0444);
+MODULE_PARM_DESC(ms, "milliseconds each timing loop runs at least");
 
 #define MMGUARD_BENCH_BATCH	16
 #define MMGUARD_BENCH_REPS	5
 
 struct mmguard_bench_thread {
 	unsigned int order;
-	unsigned int rounds;
+	u64 min_ns;		/* run at least this long */
 	atomic_t *ready;	/* threads at the start line */
 	atomic_t *go;		/* set by the last one to arrive */
 	int nthreads;
@@ -65,8 +67,8 @@ static int mmguard_bench_fn(void *arg)
 	struct mmguard_bench_thread *t = arg;
 	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
 	struct page *pages[MMGUARD_BENCH_BATCH];
-	unsigned int r, i;
-	u64 start;
+	unsigned int i;
+	u64 start, now;
 
 	/* A THP-order block: no reclaim or compaction in the timed path. */
 	if (t->order)
@@ -83,7 +85,7 @@ static int mmguard_bench_fn(void *arg)
 		cpu_relax();
 
 	start = ktime_get_ns();
-	for (r = 0; r < t->rounds; r++) {
+	do {
 		for (i = 0; i < MMGUARD_BENCH_BATCH; i++)
 			pages[i] = alloc_pages(gfp, t->order);
 		for (i = 0; i < MMGUARD_BENCH_BATCH; i++) {
@@ -95,8 +97,9 @@ static int mmguard_bench_fn(void *arg)
 			t->ops++;
 		}
 		cond_resched();
-	}
-	t->ns = ktime_get_ns() - start;
+		now = ktime_get_ns();
+	} while (now - start < t->min_ns);
+	t->ns = now - start;
 	complete(&t->done);
 
 	/* A bound kthread waits to be stopped rather than exiting early. */
@@ -135,7 +138,7 @@ static void mmguard_bench_once(struct kunit *test, unsigned int order, const str
 		struct task_struct *task;
 
 		t->order = order;
-		t->rounds = mmguard_bench_rounds;
+		t->min_ns = (u64)mmguard_bench_ms * NSEC_PER_MSEC;
 		t->ready = &ready;
 		t->go = &go;
 		t->nthreads = n;

@@ -9,7 +9,7 @@
 # first) so that a drift of the machine's load does not favour one side.
 # Writes OUT/bench.md and OUT/bench.json; exits non-zero if a boot fails.
 # Usage: bench.sh MMGUARD-COMMAND... (the tool with its global options)
-# Environment: PAIRS (5), CPUS (3), ROUNDS (the suite's default), ACCEL.
+# Environment: PAIRS (5), CPUS (3), BENCH_MS (the suite's default), ACCEL.
 set -uo pipefail
 args=("$@")
 . "$(dirname "$0")/check-common.sh"
@@ -18,7 +18,7 @@ accel=${ACCEL:-auto}
 pairs=${PAIRS:-5}
 cpus=${CPUS:-3}
 append=(--append mmguard_bench.run=1)
-[ -n "${ROUNDS:-}" ] && append+=(--append "mmguard_bench.rounds=$ROUNDS")
+[ -n "${BENCH_MS:-}" ] && append+=(--append "mmguard_bench.ms=$BENCH_MS")
 samples=$(mktemp)
 trap 'rm -f "$samples"' EXIT
 start_all=$(date +%s)
