@@ -30,7 +30,7 @@ boot() {
 	[ "$kernel" = base ] && extra=(--base)
 	echo "bench: pair $pair, $kernel"
 	if ! "${args[@]}" run --accel "$accel" --label "bench-$kernel-$pair" --no-selftests \
-		--kunit-filter mmguard_bench --cpus "$cpus" "${append[@]}" "${extra[@]}" \
+		--kunit-filter mmguard_bench --cpus "$cpus" --tsc-clock "${append[@]}" "${extra[@]}" \
 		>"$out_root/bench-$kernel-$pair.txt" 2>&1; then
 		echo "bench: the $kernel boot of pair $pair failed; see $out_root/bench-$kernel-$pair.txt"
 		exit 1

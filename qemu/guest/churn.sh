@@ -10,7 +10,13 @@
 # writes are ignored.
 dir=/tmp/churn
 
-bump() { n=$(cat "$dir/$1" 2>/dev/null || echo 0); echo $((n + 1)) >"$dir/$1"; }
+# A churner killed by "stop" in the middle of a bump must not leave an
+# empty counter: write a new file and rename it over the old one.
+bump() {
+	n=$(cat "$dir/$1" 2>/dev/null)
+	echo $((${n:-0} + 1)) >"$dir/$1.new" && mv "$dir/$1.new" "$dir/$1"
+}
+get() { n=$(cat "$dir/$1" 2>/dev/null); echo "${n:-0}"; }
 count() { bump "$1"; }
 effective() { bump "$1.eff"; }
 
@@ -179,7 +185,7 @@ status)
 	for p in $dir/*.pid; do
 		[ -e "$p" ] || continue
 		name=$(basename "$p" .pid)
-		line="$line $name=$(cat "$dir/$name")/$(cat "$dir/$name.eff")"
+		line="$line $name=$(get "$name")/$(get "$name.eff")"
 	done
 	[ -n "$line" ] && echo "# churn: so far (rounds/effective):$line"
 	;;
@@ -192,7 +198,7 @@ stop)
 		[ -e "$p" ] || continue
 		name=$(basename "$p" .pid)
 		wait "$(cat "$p")" 2>/dev/null
-		echo "# churn: $name: $(cat "$dir/$name") rounds, $(cat "$dir/$name.eff") effective"
+		echo "# churn: $name: $(get "$name") rounds, $(get "$name.eff") effective"
 		rm -f "$p"
 	done
 	# Leave the machine as trinity's successors expect it.

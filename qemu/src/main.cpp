@@ -52,6 +52,7 @@ struct Options {
     std::string kunit_filter;
     int silence_timeout = 120;
     int total_timeout = 1200;
+    bool tsc_clock = false;
     std::string label;
     std::string expect_report;
     std::vector<std::string> expect_suites;
@@ -93,6 +94,7 @@ bool appended(const Options& o, const std::string& prefix) {
 void apply_stress_defaults(Options& o, CLI::App* cmd) {
     auto given = [&](const char* opt) { return cmd->count(opt) > 0; };
     if (!given("--cpus")) o.cpus = 3;
+    o.tsc_clock = true;
     if (!given("--selftest")) o.no_selftests = true;
     if (!given("--kunit-filter")) o.kunit_filter = "none";
     if (!given("--trinity-seconds")) o.trinity_seconds = 300;
@@ -174,6 +176,7 @@ BootResult boot(const Workspace& ws, const Options& o, const fs::path& initrd) {
     if (runs_churner(o, "cma") && !appended(o, "cma=")) b.cmdline.push_back("cma=64M");
     if (runs_churner(o, "memory") && !appended(o, "movablecore=")) b.cmdline.push_back("movablecore=512M");
     if (!o.kunit_filter.empty()) b.cmdline.push_back("kunit.filter_glob=" + o.kunit_filter);
+    b.tsc_clock = o.tsc_clock;
     b.silence_timeout = o.silence_timeout;
     b.total_timeout = o.total_timeout;
     b.out_dir = ws.out;
@@ -236,6 +239,9 @@ void add_boot_options(CLI::App* app, Options& o) {
     app->add_option("--kunit-filter", o.kunit_filter, "kunit.filter_glob for the boot");
     app->add_option("--silence-timeout", o.silence_timeout, "seconds without console output that count as a hang");
     app->add_option("--timeout", o.total_timeout, "seconds for the whole boot");
+    app->add_flag("--tsc-clock", o.tsc_clock,
+                  "under TCG, give the guest the host's TSC frequency (tsc_early_khz=) so its clock keeps time "
+                  "(default for stress)");
     app->add_option("--label", o.label, "name of this run in out/ and reports");
     app->add_option("--expect-report", o.expect_report,
                     "harness self-test: pass only if a kernel report whose signature contains this appears");

@@ -18,13 +18,13 @@ void StressTracker::feed(const ConsoleLine& line) {
     static const RE2 run_re(R"(^\s*# trinity run \d+ \(seed (\d+)\): (\d+) syscalls)");
     static const RE2 early_re(R"(^\s*# trinity run \d+ \(seed (\d+)\) ended with exit)");
     static const RE2 total_re(R"(^\s*# trinity: (\d+) syscalls in (\d+)s over (\d+) run\(s\), (\d+) ended early)");
-    static const RE2 churn_re(R"(^\s*# churn: (\w+): (\d+) rounds(?:, (\d+) effective)?)");
+    static const RE2 churn_re(R"(^\s*# churn: (\w+): (\d+) rounds(?:, *(\d*) effective)?)");
     static const RE2 vmstat_re(R"(^\s*# vmstat delta: (\w+) (-?\d+)\s*$)");
     int a = 0, b = 0, c = 0;
     unsigned seed = 0;
     long n = 0, m = 0;
     double up = 0;
-    std::string name, up_text;
+    std::string name, up_text, eff_text;
     if (RE2::PartialMatch(t, start_re, &a, &seed, &up)) {
         stats_ = StressStats{};
         finished_runs_syscalls_ = 0;
@@ -58,7 +58,9 @@ void StressTracker::feed(const ConsoleLine& line) {
         stats_.seconds = a;
         stats_.runs = b;
         stats_.ended_early = c;
-    } else if (RE2::PartialMatch(t, churn_re, &name, &n, &m)) {
+    } else if (RE2::PartialMatch(t, churn_re, &name, &n, &eff_text)) {
+        // An empty count (an older guest script could print one) is 0.
+        m = eff_text.empty() ? 0 : std::stol(eff_text);
         auto it = std::find_if(stats_.churners.begin(), stats_.churners.end(),
                                [&](const ChurnerStats& s) { return s.name == name; });
         if (it == stats_.churners.end()) it = stats_.churners.insert(stats_.churners.end(), ChurnerStats{name});

@@ -93,6 +93,17 @@ TEST(StressStats, KernelLinesBeforeTheSessionDoNotCount) {
     EXPECT_DOUBLE_EQ(s.seconds, 0);
 }
 
+TEST(StressStats, ChurnerWithAnEmptyCountIsKept) {
+    // Seen on a real console before churn.sh renamed its counters into place.
+    StressStats s = feed_all(
+        "    # trinity: 60s from seed 1, 2 children, args: -g vm (uptime 3.00)\n"
+        "    # churn: thp_fork: 501 rounds,  effective\n");
+    ASSERT_EQ(s.churners.size(), 1u);
+    EXPECT_EQ(s.churners[0].name, "thp_fork");
+    EXPECT_EQ(s.churners[0].rounds, 501);
+    EXPECT_EQ(s.churners[0].effective, 0);
+}
+
 TEST(StressStats, ResultsJsonCarriesTheSession) {
     BootResult b;
     b.outcome = BootOutcome::Completed;
