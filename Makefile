@@ -27,7 +27,7 @@ DEPS_TOOL   := cmake pkg-config jq libcli11-dev nlohmann-json3-dev libfmt-dev li
 DEPS := $(DEPS_KERNEL) $(DEPS_GUEST) $(DEPS_TOOL)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps tool unit run check check-pipeline check-harness proof stress series clean distclean help
+.PHONY: all deps tool unit run check check-pipeline check-harness proof stress bench series clean distclean help
 
 all: run
 
@@ -38,6 +38,7 @@ help:
 	@echo "make deps   install missing Debian packages"
 	@echo "make series export patches + KUnit suites as one git-am-able series (out/series/)"
 	@echo "make stress a trinity session with every mm churner (STRESS_SECONDS=300)"
+	@echo "make bench  allocation cost, patched/base ratio over BENCH_PAIRS=5 boot pairs (out/bench.md)"
 	@echo "variables: KSRC=/path/to/linux (use your tree, read only)  ACCEL=auto|kvm|tcg  JOBS=N"
 	@echo "           TRINITY_SECONDS=30  MMGUARD_ARGS='--trinity-seed N --cpus 4 ...'"
 
@@ -89,8 +90,14 @@ check: unit check-pipeline check-harness proof
 # printed and stored, MMGUARD_ARGS="--trinity-seed N" reruns it exactly.
 STRESS_SECONDS ?= 300
 stress: tool
-	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --label stress --cpus 3 --no-selftests --kunit-filter none \
-		--trinity-seconds $(STRESS_SECONDS) --churn all --timeout $$(( $(STRESS_SECONDS) + 600 )) $(MMGUARD_ARGS)
+	$(MMGUARD) stress $(KSRC_ARG) --accel $(ACCEL) --trinity-seconds $(STRESS_SECONDS) $(MMGUARD_ARGS)
+
+# The cost of the checks: base and patched boots alternate (BENCH_PAIRS
+# pairs), each timing alloc_pages/__free_pages in the KUnit suite
+# mmguard_bench; the patched/base ratios go to out/bench.md and .json.
+BENCH_PAIRS ?= 5
+bench: tool
+	@ACCEL=$(ACCEL) PAIRS=$(BENCH_PAIRS) qemu/bench.sh $(MMGUARD)
 
 series: tool
 	$(MMGUARD) series $(KSRC_ARG) --dir $(OUT)/series

@@ -21,8 +21,11 @@ run_selftests() {
 		n=$((n + 1))
 		echo "    # Subtest: $t"
 		# kselftest exit codes: 0 pass, 4 skip, anything else fail.
+		# Indent with awk, not sed: busybox sed holds each line back until
+		# the next one arrives (to know which is the last), so the line
+		# printed just before a crash or panic would never be seen.
 		set -o pipefail
-		timeout "$SELFTEST_TIMEOUT" "/selftests/$t" 2>&1 </dev/null | sed 's/^/    /'
+		timeout "$SELFTEST_TIMEOUT" "/selftests/$t" 2>&1 </dev/null | awk '{ print "    " $0; fflush() }'
 		rc=$?
 		set +o pipefail
 		case $rc in

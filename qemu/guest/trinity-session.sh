@@ -8,10 +8,20 @@
 # own; then the next run starts with the next seed, until the time is up.
 # Every seed used is printed. Kernel reports are caught by the host from
 # the console; this script only says whether trinity ran syscalls.
+# The host reads these lines (qemu/src/stress_stats.cpp): the start line
+# with the guest's uptime (so a session cut by a panic has a length), the
+# heartbeat every 30 s with the syscalls so far, one line per trinity run,
+# the churners' counts and the closing totals.
 . /etc/mmguard/plan
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# Syscalls of the running trinity so far: its main process prints
+# "N iterations." every 10000.
+running_count() {
+	sed -n 's/.* \([0-9][0-9]*\) iterations\..*/\1/p' /tmp/trinity.out 2>/dev/null | tail -n 1
+}
 echo "TAP version 13"
 echo "1..1"
-echo "# trinity: ${TRINITY_SECONDS}s from seed $TRINITY_SEED, $TRINITY_CHILDREN children, args: $TRINITY_ARGS"
+echo "# trinity: ${TRINITY_SECONDS}s from seed $TRINITY_SEED, $TRINITY_CHILDREN children, args: $TRINITY_ARGS (uptime $(uptime_s))"
 mkdir -p /tmp/trinity && chmod 777 /tmp/trinity || exit 1
 if [ -n "$CHURNERS" ]; then
 	echo "# churners: $CHURNERS"
@@ -35,7 +45,9 @@ while [ "$(date +%s)" -lt $deadline ]; do
 		now=$(date +%s)
 		if [ $((now - beat)) -ge 30 ]; then
 			beat=$now
-			echo "# trinity: $((now - start))s of ${TRINITY_SECONDS}s"
+			cur=$(running_count)
+			echo "# trinity: $((now - start))s of ${TRINITY_SECONDS}s, at least $((total + ${cur:-0})) syscalls (uptime $(uptime_s))"
+			[ -n "$CHURNERS" ] && /etc/mmguard/churn.sh status
 		fi
 	done
 	# SIGINT lets trinity stop its children and print its totals.
@@ -53,7 +65,7 @@ while [ "$(date +%s)" -lt $deadline ]; do
 	rc=$?
 	pkill -KILL trinity 2>/dev/null
 	ran=$(sed -n 's/.*Ran \([0-9][0-9]*\) syscalls.*/\1/p' /tmp/trinity.out | tail -n 1)
-	grep -v "Couldn't open socket\|Can't do protocol\|futex: 0 owner" /tmp/trinity.out |
+	grep -v "Couldn't open socket\|Can't do protocol\|futex: 0 owner\| iterations\. " /tmp/trinity.out |
 		tail -n 5 | sed -e "s/^/# trinity[$seed]: /"
 	if [ -z "$ran" ]; then
 		early=$((early + 1))

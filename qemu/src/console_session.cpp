@@ -40,6 +40,7 @@ void ConsoleSession::handle_line(std::string_view raw) {
     if (line.timestamp && RE2::PartialMatch(line.text, result_re)) last_result_ = line.timestamp;
     parser_.feed(line);
     detector_.feed(line);
+    stress_.feed(line);
     while (report_cb_ && reports_seen_ < detector_.reports().size())
         report_cb_(detector_.reports()[reports_seen_++]);
 }

@@ -12,6 +12,7 @@
 
 #include "kernel_report.h"
 #include "ktap_parser.h"
+#include "stress_stats.h"
 
 namespace mmguard {
 
@@ -44,12 +45,15 @@ public:
     const std::vector<TestResult>& results() const { return parser_.results(); }
     const std::vector<KernelReport>& reports() const { return detector_.reports(); }
     std::vector<ReportGroup> report_groups() const { return detector_.groups(); }
+    // The trinity session, if the guest ran one.
+    StressStats stress() const { return stress_.stats(); }
 
 private:
     void handle_line(std::string_view raw);
 
     KtapParser parser_;
     ReportDetector detector_;
+    StressTracker stress_;
     std::function<void(const KernelReport&)> report_cb_;
     std::size_t reports_seen_ = 0;
     std::ofstream log_;

@@ -77,8 +77,8 @@ void add_host_file(std::ostream& spec, std::set<std::string>& dirs, const fs::pa
 }  // namespace
 
 const std::vector<std::string>& all_churners() {
-    static const std::vector<std::string> names = {"min_free_kbytes", "compaction", "thp",   "cpu_hotplug",
-                                                   "cma",             "memory",     "drop_caches", "kpageflags"};
+    static const std::vector<std::string> names = {"min_free_kbytes", "compaction",  "thp",        "cpu_hotplug", "cma",
+                                                   "memory",          "drop_caches", "kpageflags", "thp_fork"};
     return names;
 }
 
@@ -109,6 +109,7 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
     fs::path plan_file = stage_dir / "plan";
     std::vector<std::string> churners;
     for (const auto& c : plan.churners) {
+        if (c == "none") continue;
         if (c == "all") {
             churners = all_churners();
             break;
@@ -119,6 +120,14 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
     }
     if (!churners.empty() && !result.trinity)
         throw HarnessError("churners run beside trinity: give --trinity-seconds too");
+    // The thp_fork churner's helper: static, like the selftests.
+    bool thp_fork = std::find(churners.begin(), churners.end(), "thp_fork") != churners.end();
+    if (thp_fork) {
+        ProcessSpec cc;
+        cc.argv = {"cc", "-static", "-O2", "-Wall", "-o", (stage_dir / "thp_fork").string(),
+                   (ws.guest_files() / "thp_fork.c").string()};
+        if (run_logged(cc, log.string()) != 0) throw HarnessError("cannot build qemu/guest/thp_fork.c; see " + log.string());
+    }
     std::vector<std::string> steps = result.selftests;
     if (result.trinity) steps.push_back("trinity");
     std::ofstream(plan_file) << fmt::format(
@@ -147,6 +156,7 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
             for (const auto& lib : shared_libraries(trinity)) add_host_file(s, dirs, lib, 0755);
             s << "file /selftests/trinity " << (ws.guest_files() / "trinity-session.sh").string() << " 0755 0 0\n";
             s << "file /etc/mmguard/churn.sh " << (ws.guest_files() / "churn.sh").string() << " 0755 0 0\n";
+            if (thp_fork) s << "file /etc/mmguard/thp_fork " << (stage_dir / "thp_fork").string() << " 0755 0 0\n";
             std::ofstream(stage_dir / "passwd") << "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/bin/false\n";
             std::ofstream(stage_dir / "group") << "root:x:0:\nnogroup:x:65534:\n";
             s << "file /etc/passwd " << (stage_dir / "passwd").string() << " 0644 0 0\n";

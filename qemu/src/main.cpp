@@ -52,6 +52,7 @@ struct Options {
     std::string kunit_filter;
     int silence_timeout = 120;
     int total_timeout = 1200;
+    bool tsc_clock = false;
     std::string label;
     std::string expect_report;
     std::vector<std::string> expect_suites;
@@ -73,6 +74,39 @@ Workspace workspace(const Options& o, const std::string& label) {
     fs::remove(out_root / "latest", ec);
     fs::create_directory_symlink(ws.out.filename(), out_root / "latest", ec);
     return ws;
+}
+
+// Whether the session runs churner `name` ("all" runs every one).
+bool runs_churner(const Options& o, const std::string& name) {
+    for (const auto& c : o.churners)
+        if (c == "all" || c == name) return true;
+    return false;
+}
+
+bool appended(const Options& o, const std::string& prefix) {
+    for (const auto& a : o.append)
+        if (a.rfind(prefix, 0) == 0) return true;
+    return false;
+}
+
+// `mmguard stress`: `run` with a stress session's defaults for every option
+// the command line left out.
+void apply_stress_defaults(Options& o, CLI::App* cmd) {
+    auto given = [&](const char* opt) { return cmd->count(opt) > 0; };
+    if (!given("--cpus")) o.cpus = 3;
+    o.tsc_clock = true;
+    if (!given("--selftest")) o.no_selftests = true;
+    if (!given("--kunit-filter")) o.kunit_filter = "none";
+    if (!given("--trinity-seconds")) o.trinity_seconds = 300;
+    if (!given("--churn")) o.churners = {"all"};
+    if (!given("--timeout")) o.total_timeout = o.trinity_seconds + 600;
+    // trinity's vm group has mbind, migrate_pages and move_pages (fork is
+    // one it never calls); the NUMA policy calls are outside the group, so
+    // they are added, and two fake NUMA nodes give the migrations somewhere
+    // to go.
+    if (!given("--trinity-args")) o.trinity_args += " -c set_mempolicy -c get_mempolicy -c set_mempolicy_home_node";
+    if (!appended(o, "numa=")) o.append.push_back("numa=fake=2");
+    if (o.label.empty()) o.label = o.base ? "stress-base" : "stress";
 }
 
 std::string label_of(const Options& o) {
@@ -137,7 +171,12 @@ BootResult boot(const Workspace& ws, const Options& o, const fs::path& initrd) {
     b.cpus = o.cpus;
     b.memory = o.memory;
     b.cmdline = o.append;
+    // The CMA churner needs a CMA area (x86 has none by default); the memory
+    // churner needs blocks that can go offline: ZONE_MOVABLE ones.
+    if (runs_churner(o, "cma") && !appended(o, "cma=")) b.cmdline.push_back("cma=64M");
+    if (runs_churner(o, "memory") && !appended(o, "movablecore=")) b.cmdline.push_back("movablecore=512M");
     if (!o.kunit_filter.empty()) b.cmdline.push_back("kunit.filter_glob=" + o.kunit_filter);
+    b.tsc_clock = o.tsc_clock;
     b.silence_timeout = o.silence_timeout;
     b.total_timeout = o.total_timeout;
     b.out_dir = ws.out;
@@ -165,6 +204,7 @@ int finish_run(const Workspace& ws, const Options& o, const RunInfo& info, const
     Verdict v = judge(result, e);
     write_results_json(ws.out / "results.json", info, result, v);
     write_junit_xml(ws.out / "junit.xml", info, result);
+    write_reports_text(ws.out / "reports.txt", result);
     print_summary(info, result, v, ws.out);
     return v.exit_code;
 }
@@ -188,7 +228,7 @@ void add_guest_options(CLI::App* app, Options& o) {
     app->add_option("--trinity-args", o.trinity_args, "trinity's syscall selection")->capture_default_str();
     app->add_option("--churn", o.churners,
                     "mm churners beside trinity: all, or any of min_free_kbytes compaction thp cpu_hotplug "
-                    "cma memory drop_caches kpageflags");
+                    "cma memory drop_caches kpageflags thp_fork; none for no churner");
 }
 
 void add_boot_options(CLI::App* app, Options& o) {
@@ -199,6 +239,9 @@ void add_boot_options(CLI::App* app, Options& o) {
     app->add_option("--kunit-filter", o.kunit_filter, "kunit.filter_glob for the boot");
     app->add_option("--silence-timeout", o.silence_timeout, "seconds without console output that count as a hang");
     app->add_option("--timeout", o.total_timeout, "seconds for the whole boot");
+    app->add_flag("--tsc-clock", o.tsc_clock,
+                  "under TCG, give the guest the host's TSC frequency (tsc_early_khz=) so its clock keeps time "
+                  "(default for stress)");
     app->add_option("--label", o.label, "name of this run in out/ and reports");
     app->add_option("--expect-report", o.expect_report,
                     "harness self-test: pass only if a kernel report whose signature contains this appears");
@@ -229,6 +272,12 @@ int main(int argc, char** argv) {
     add_tree_options(run_cmd, o);
     add_guest_options(run_cmd, o);
     add_boot_options(run_cmd, o);
+    auto* stress_cmd = app.add_subcommand(
+        "stress", "run a trinity stress session: like run, but by default 3 vCPUs, no selftests, no KUnit, "
+                  "--trinity-seconds 300, --churn all, --timeout trinity-seconds + 600");
+    add_tree_options(stress_cmd, o);
+    add_guest_options(stress_cmd, o);
+    add_boot_options(stress_cmd, o);
     std::string console_file;
     auto* parse_cmd = app.add_subcommand("parse", "judge a saved console log");
     parse_cmd->add_option("console", console_file, "console.log of an earlier boot")->required()->check(CLI::ExistingFile);
@@ -239,6 +288,7 @@ int main(int argc, char** argv) {
     series_cmd->add_option("--dir", o.series_dir, "output folder")->capture_default_str();
 
     CLI11_PARSE(app, argc, argv);
+    if (stress_cmd->parsed()) apply_stress_defaults(o, stress_cmd);
     install_interrupt_handlers();
     // Before out/latest moves to this run's folder, which may be where it pointed.
     if (parse_cmd->parsed()) console_file = fs::canonical(console_file).string();
@@ -263,6 +313,7 @@ int main(int argc, char** argv) {
             r.report_groups = session.report_groups();
             r.kernel_release = session.kernel_release();
             r.console_lines = session.lines();
+            r.stress = session.stress();
             r.accel = "none (saved console)";
             return finish_run(ws, o, info, r);
         }
@@ -277,7 +328,7 @@ int main(int argc, char** argv) {
             prepare(ws, o);
             return kExitPass;
         }
-        if (build_cmd->parsed() || run_cmd->parsed()) {
+        if (build_cmd->parsed() || run_cmd->parsed() || stress_cmd->parsed()) {
             PreparedTree tree = prepare(ws, o);
             BuildResult b = build(ws, o);
             info.kernel_tree = tree.head_commit;

@@ -6,6 +6,11 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
+#include <thread>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 
 #include <fmt/format.h>
 
@@ -58,6 +63,32 @@ const char* to_string(BootOutcome o) {
     return "?";
 }
 
+unsigned long host_tsc_khz() {
+#if defined(__x86_64__)
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    bool constant = false, nonstop = false;
+    while (std::getline(in, line)) {
+        if (line.rfind("flags", 0) != 0) continue;
+        std::istringstream words(line);
+        for (std::string w; words >> w;) {
+            constant |= w == "constant_tsc";
+            nonstop |= w == "nonstop_tsc";
+        }
+        break;
+    }
+    if (!constant || !nonstop) return 0;
+    auto t0 = Clock::now();
+    unsigned long long c0 = __rdtsc();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    unsigned long long c1 = __rdtsc();
+    double s = seconds_since(t0);
+    return s > 0 ? static_cast<unsigned long>(static_cast<double>(c1 - c0) / s / 1000.0 + 0.5) : 0;
+#else
+    return 0;
+#endif
+}
+
 std::string choose_accel(const BootOptions& o) {
     if (o.accel != "auto") return o.accel;
     if (::access("/dev/kvm", R_OK | W_OK) != 0) return "tcg";
@@ -106,7 +137,11 @@ BootResult boot_kernel(const BootOptions& o, const BootObserver& observer) {
 
     BootResult result;
     result.accel = choose_accel(o);
-    result.qemu_argv = qemu_argv(o, result.accel);
+    BootOptions with_clock = o;
+    if (o.tsc_clock && result.accel == "tcg")
+        if (unsigned long khz = host_tsc_khz())
+            with_clock.cmdline.push_back(fmt::format("tsc_early_khz={}", khz));
+    result.qemu_argv = qemu_argv(with_clock, result.accel);
 
     ConsoleSession session((o.out_dir / "console.log").string(), o.console_cap);
     auto start = Clock::now();
@@ -181,6 +216,7 @@ BootResult boot_kernel(const BootOptions& o, const BootObserver& observer) {
     result.report_groups = session.report_groups();
     result.last_kunit_printk_time = session.last_result_time();
     result.console_lines = session.lines();
+    result.stress = session.stress();
     return result;
 }
 

@@ -35,6 +35,10 @@ struct BootOptions {
     std::size_t console_cap = 64u << 20;    // bytes of console kept
     std::filesystem::path out_dir;          // console.log, qemu.log go here
     std::filesystem::path state_dir;        // remembers whether KVM works here
+    // Under TCG, boot with tsc_early_khz= the host's TSC frequency, so the
+    // guest's clock is the TSC instead of refined-jiffies (which loses ticks
+    // when the host is loaded: a 60 s session took 137 s of wall time).
+    bool tsc_clock = false;
 };
 
 struct BootResult {
@@ -50,6 +54,7 @@ struct BootResult {
     std::vector<KernelReport> reports;          // the first ones, with context
     std::vector<ReportGroup> report_groups;     // all, deduplicated by signature
     std::size_t console_lines = 0;
+    StressStats stress;                         // the trinity session, if any
 };
 
 // Called as results and reports arrive, for live progress.
@@ -64,5 +69,9 @@ BootResult boot_kernel(const BootOptions& options, const BootObserver& observer)
 // `kernel` prints within a few seconds (the answer is cached in state_dir),
 // else "tcg".
 std::string choose_accel(const BootOptions& options);
+
+// The host's TSC frequency in kHz, measured over 100 ms; 0 unless the CPU
+// says its TSC is constant and nonstop (/proc/cpuinfo) on x86_64.
+unsigned long host_tsc_khz();
 
 }  // namespace mmguard

@@ -153,8 +153,24 @@ void write_results_json(const fs::path& path, const RunInfo& info, const BootRes
     j["kernel_tree"] = info.kernel_tree;
     j["patches"] = info.patches;
     j["build"] = {{"seconds", info.build_seconds}, {"compiled_objects", info.compiled}};
-    if (info.trinity_seconds > 0)
-        j["trinity"] = {{"seed", info.trinity_seed}, {"seconds", info.trinity_seconds}};
+    const StressStats& st = boot.stress;
+    if (info.trinity_seconds > 0 || st.seen) {
+        j["trinity"] = {{"seed", info.trinity_seconds > 0 ? info.trinity_seed : st.first_seed},
+                        {"seconds", info.trinity_seconds > 0 ? info.trinity_seconds : st.planned_seconds}};
+        if (st.seen) {
+            json churners = json::object();
+            for (const auto& c : st.churners) churners[c.name] = {{"rounds", c.rounds}, {"effective", c.effective}};
+            j["trinity"]["session"] = {{"finished", st.finished},
+                                       {"seconds", st.seconds},
+                                       {"syscalls", st.syscalls},
+                                       {"syscalls_per_second", st.syscalls_per_second()},
+                                       {"runs", st.runs},
+                                       {"runs_ended_early", st.ended_early},
+                                       {"seeds", {st.first_seed, st.last_seed}},
+                                       {"churners", churners},
+                                       {"vmstat_delta", st.vmstat_delta}};
+        }
+    }
     j["boot"] = {{"outcome", to_string(boot.outcome)},
                  {"accel", boot.accel},
                  {"seconds", boot.seconds},
@@ -184,6 +200,18 @@ void write_results_json(const fs::path& path, const RunInfo& info, const BootRes
     j["exit_code"] = verdict.exit_code;
     j["reasons"] = verdict.reasons;
     std::ofstream(path) << j.dump(2) << "\n";
+}
+
+void write_reports_text(const fs::path& path, const BootResult& boot) {
+    std::ofstream out(path);
+    auto groups = boot.report_groups;
+    out << fmt::format("{} kernel report(s), {} unique\n", total_reports(groups), groups.size());
+    for (const auto& g : groups) {
+        const auto& r = g.first;
+        out << fmt::format("\n=== {}x {}\nfirst at console.log:{}-{}{}\n", g.count, r.signature, r.first_line,
+                           r.last_line, r.timestamp ? fmt::format(", printk time {:.6f}", *r.timestamp) : "");
+        for (const auto& l : r.context) out << l << "\n";
+    }
 }
 
 void write_junit_xml(const fs::path& path, const RunInfo& info, const BootResult& boot) {
@@ -238,7 +266,21 @@ void print_summary(const RunInfo& info, const BootResult& boot, const Verdict& v
     if (info.trinity_seconds > 0)
         fmt::print("trinity: {} s with seed {} (rerun: --trinity-seed {})\n", info.trinity_seconds, info.trinity_seed,
                    info.trinity_seed);
-    fmt::print("reports: {}/results.json, junit.xml, console.log\n", out_dir.string());
+    if (const StressStats& st = boot.stress; st.seen) {
+        if (st.finished)
+            fmt::print("trinity session: {} syscalls in {:.0f} s ({:.0f}/s), {} run(s), {} ended early, seeds {}..{}\n",
+                       st.syscalls, st.seconds, st.syscalls_per_second(), st.runs, st.ended_early, st.first_seed,
+                       st.last_seed);
+        else
+            fmt::print("trinity session cut short after at least {:.1f} s of {} s: at least {} syscalls, seeds {}..{}\n",
+                       st.seconds, st.planned_seconds, st.syscalls, st.first_seed, st.last_seed);
+        if (!st.churners.empty()) {
+            std::string line;
+            for (const auto& c : st.churners) line += fmt::format(" {} {}/{}", c.name, c.rounds, c.effective);
+            fmt::print("churners (rounds/effective):{}\n", line);
+        }
+    }
+    fmt::print("reports: {}/results.json, junit.xml, reports.txt, console.log\n", out_dir.string());
     if (verdict.exit_code == kExitPass) fmt::print("RESULT: PASS\n");
     else fmt::print("RESULT: FAIL (exit {}): {}\n", verdict.exit_code, fmt::join(verdict.reasons, "; "));
 }

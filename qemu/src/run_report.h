@@ -54,6 +54,8 @@ struct RunInfo {
 
 void write_results_json(const std::filesystem::path& path, const RunInfo& info, const BootResult& boot,
                         const Verdict& verdict);
+// reports.txt: each unique kernel report, its count and its context lines.
+void write_reports_text(const std::filesystem::path& path, const BootResult& boot);
 void write_junit_xml(const std::filesystem::path& path, const RunInfo& info, const BootResult& boot);
 void print_summary(const RunInfo& info, const BootResult& boot, const Verdict& verdict,
                    const std::filesystem::path& out_dir);
