@@ -492,7 +492,7 @@ int main(void)
 
 	page_size = sysconf(_SC_PAGESIZE);
 	ksft_print_header();
-	ksft_set_plan(6);
+	/* Skips come before the plan, so they print "1..0 # SKIP reason". */
 	if (geteuid() != 0)
 		ksft_exit_skip("needs root for CPU hotplug and /proc/sys/vm\n");
 	if (ncpus < 3)
@@ -512,6 +512,7 @@ int main(void)
 	if (read_file("/sys/kernel/mm/transparent_hugepage/enabled", buf,
 		      sizeof(buf)) <= 0 || strstr(buf, "[never]"))
 		ksft_exit_skip("transparent hugepages are off\n");
+	ksft_set_plan(6);
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
