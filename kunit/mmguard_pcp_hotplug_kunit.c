@@ -3,15 +3,15 @@
  * mmguard_pcp_hotplug: a CPU taken offline hands back every page on its
  * per-cpu lists, and comes back online with empty lists.
  *
- * __drain_all_pages() walks the online CPUs without the hotplug lock; that
- * is safe only because page_alloc_cpu_dead() drains a CPU's lists once it
- * has stopped, and nothing can fill them again until it runs. The case
- * parks a batch of order-0 pages on one CPU's lists (a kthread bound to
- * that CPU allocates and frees them), takes the CPU offline with
- * remove_cpu(), and checks that its lists of every zone are empty (the free
- * lists and counters stay consistent: every zone is audited at the end,
- * mmguard_audit.h); then it brings the CPU back with add_cpu(), where the
- * stack's DEBUG_VM check looks at the lists once more.
+ * __drain_all_pages() takes no hotplug lock; a CPU that goes offline is
+ * drained by page_alloc_cpu_dead() once it has stopped, and nothing can
+ * fill its lists again until it runs. The first case parks a batch of
+ * order-0 pages and a block of each of the orders 1, 3 and 9 on one CPU's
+ * lists (a kthread bound to that CPU allocates and frees them), takes the
+ * CPU offline with remove_cpu(), and checks that its lists of every zone
+ * are empty (the free lists and counters stay consistent: every zone is
+ * audited at the end, mmguard_audit.h); then it brings the CPU back with
+ * add_cpu(), where the stack's DEBUG_VM check looks at the lists once more.
  *
  * Two more cases look at the drains a CPU going offline must not escape:
  *
@@ -39,7 +39,6 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/sched.h>
-
 #include <linux/cpuhotplug.h>
 #include <linux/spinlock.h>
 
@@ -49,8 +48,17 @@
 #define MMGUARD_PARKED	64
 #define MMGUARD_ROUNDS	4
 
+/* High-order blocks parked beside the order-0 pages (pcp_allowed_order()). */
+static const unsigned int mmguard_park_orders[] = {
+	1, PAGE_ALLOC_COSTLY_ORDER,
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+	HPAGE_PMD_ORDER,
+#endif
+};
+
 struct mmguard_park {
 	struct page *pages[MMGUARD_PARKED];
+	struct page *blocks[ARRAY_SIZE(mmguard_park_orders)];
 	struct zone *zone;
 	struct completion parked;
 };
@@ -68,6 +76,12 @@ static int mmguard_park_pages(void *arg)
 
 	for (i = 0; i < MMGUARD_PARKED; i++)
 		park->pages[i] = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+	for (i = 0; i < ARRAY_SIZE(mmguard_park_orders); i++)
+		park->blocks[i] = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+					      __GFP_NORETRY, mmguard_park_orders[i]);
+	for (i = 0; i < ARRAY_SIZE(mmguard_park_orders); i++)
+		if (park->blocks[i])
+			__free_pages(park->blocks[i], mmguard_park_orders[i]);
 	for (i = 0; i < MMGUARD_PARKED; i++) {
 		if (!park->pages[i])
 			continue;
