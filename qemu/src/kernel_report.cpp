@@ -58,6 +58,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <unordered_map>
 #include <utility>
 
@@ -159,7 +160,14 @@ const TitleSpec kTitleSpecs[] = {
 // offline (REPORT_FAILURE) dumps the page that kept a block from going.
 // Alone, such a dump is not a report; before a BUG or WARNING it still
 // becomes that report's message.
+// Nor does it name a WARNING whose "cut here" follows it: that WARN() has
+// its own text (the dump is another CPU's offline attempt).
 const char* const kDiagnosticDumpReasons[] = {"unmovable page", "isolation failed", "migration failure"};
+
+bool is_diagnostic_dump_reason(std::string_view reason) {
+    return std::find(std::begin(kDiagnosticDumpReasons), std::end(kDiagnosticDumpReasons),
+                     reason) != std::end(kDiagnosticDumpReasons);
+}
 
 // Frames that are reporting, trapping, locking or scheduling machinery: the
 // first frame not listed here is the report's function. "x*" is a prefix.
@@ -734,8 +742,7 @@ void ReportDetector::Impl::flush_pending() {
     Pending block = std::move(pending);
     pending = Pending{};
     if (!block.has_dump || block.dump_end_index == 0) return;
-    for (std::string_view reason : kDiagnosticDumpReasons)
-        if (block.dump_reason == reason) return;
+    if (is_diagnostic_dump_reason(block.dump_reason)) return;
     KernelReport r;
     r.kind = "page dump";
     r.message = block.dump_reason;
@@ -765,8 +772,9 @@ bool ReportDetector::Impl::handle_pending(const ConsoleLine& line, std::string_v
     bool page = !cut && !sep && is_page_start(lt);
     if (cut) {
         // A dump followed by "cut here" waits for its BUG/WARNING; a second
-        // "cut here" (or one after a rule) starts over.
-        if (pending.has_cut || pending.has_separator) {
+        // "cut here" (or one after a rule or a diagnostic dump) starts over.
+        if (pending.has_cut || pending.has_separator ||
+            (pending.has_dump && is_diagnostic_dump_reason(pending.dump_reason))) {
             flush_pending();
             start_pending(line, text);
         } else {

@@ -824,6 +824,34 @@ Call Trace:
     EXPECT_EQ(reports[0].first_line, 1u);
 }
 
+// Seen in CI: memory offline on one CPU dumped the page that kept its block
+// ("unmovable page") just before another CPU's WARN(); the WARNING is named
+// by its own text, and the dump is no report.
+TEST(KernelReportTest, DiagnosticDumpBeforeCutHereDoesNotNameTheWarning) {
+    auto reports = Detect(R"(page: refcount:1 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0x48000
+flags: 0x100000000000000(node=0|zone=2)
+raw: 0100000000000000 dead000000000100 dead000000000122 0000000000000000
+page dumped because: unmovable page
+------------[ cut here ]------------
+node 0 nr_isolated_anon is -97 after a fold, below what 2 CPUs can hold back (-64)
+WARNING: CPU: 1 PID: 80 at mm/vmstat.c:812 node_stat_check_folded+0x5e/0x70
+Modules linked in:
+CPU: 1 UID: 0 PID: 80 Comm: kworker/1:1 Not tainted 6.12.57 #1
+RIP: 0010:node_stat_check_folded+0x5e/0x70
+Call Trace:
+ <TASK>
+ ? __warn+0x89/0x130
+ refresh_cpu_vm_stats+0x1d0/0x2a0
+ </TASK>
+---[ end trace 0000000000000000 ]---
+)");
+    ASSERT_EQ(reports.size(), 1u) << ::testing::PrintToString(Signatures(reports));
+    EXPECT_EQ(reports[0].signature,
+              "WARNING in node_stat_check_folded: node N nr_isolated_anon is -N after a fold, "
+              "below what N CPUs can hold back (-N)");
+    EXPECT_EQ(reports[0].first_line, 5u);
+}
+
 TEST(KernelReportTest, PanicEndMarkerAloneIsAPanic) {
     ReportDetector det;
     ConsoleFeeder(det).feed(R"(Run /init as init process
