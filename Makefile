@@ -64,7 +64,7 @@ check-pipeline: tool
 	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --label check --trinity-seconds $(TRINITY_SECONDS) \
 		--expect-suite mmguard_freepages --expect-suite mmguard_isolation --expect-suite mmguard_pcp_hotplug \
 		--expect-suite kpageflags_thp_race --expect-suite trinity \
-		--expect-suite thp_mapcount --expect-suite compaction_stress $(MMGUARD_ARGS)
+		--expect-suite thp_mapcount --expect-suite compaction_stress --expect-suite mmguard_thp_mapcount $(MMGUARD_ARGS)
 
 # The harness catches what it claims: an injected BUG and WARN are reported
 # with their signatures, a silent guest is killed as a hang.
