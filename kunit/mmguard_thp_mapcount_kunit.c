@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmguard_thp_mapcount: the exact mapcounts of an anonymous THP in a user
+ * address space of the test's own (kunit_vm_mmap()), where no other task
+ * can map or unmap it, through a PMD fault, a one-page munmap (the PMD is
+ * split), an MADV_DONTNEED of 16 pages and the unmap of the rest.
+ *
+ * Userspace sees only per-page sums (/proc/kpagecount); here the folio's
+ * own counters are compared with what the mappings are: _large_mapcount
+ * (all mappings), _entire_mapcount (PMD mappings), _nr_pages_mapped (pages
+ * with a PTE mapping, plus ENTIRELY_MAPPED per PMD mapping) and every
+ * page's _mapcount. The test holds a folio reference throughout, so the
+ * folio is neither freed nor split under it.
+ *
+ * Skipped, saying why, when no THP is faulted in (THP disabled, no
+ * contiguous 2 MiB free).
+ */
+#include <kunit/test.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+
+#include "../internal.h"
+
+struct mmguard_thp {
+	unsigned long addr;	/* PMD-aligned start of the THP's mapping */
+	struct folio *folio;
+	struct page *head;
+};
+
+/* Raw per-page mapcount: -1 unmapped, n - 1 for n PTE mappings. */
+static int raw_page_mapcount(struct mmguard_thp *t, int i)
+{
+	return atomic_read(&t->head[i]._mapcount);
+}
+
+/*
+ * The folio's counters must say: @ptes PTE mappings over @pte_pages
+ * distinct pages (each page at most once here), @pmds PMD mappings, and
+ * page i PTE-mapped iff mapped[i] (NULL: per @pmds only, no PTEs).
+ */
+static void expect_counts(struct kunit *test, struct mmguard_thp *t,
+			  int pmds, int ptes, const bool *mapped)
+{
+	int i, bad = -1;
+
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&t->folio->_large_mapcount) + 1,
+			    pmds + ptes, "large mapcount");
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&t->folio->_entire_mapcount) + 1,
+			    pmds, "entire mapcount");
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&t->folio->_nr_pages_mapped),
+			    pmds * ENTIRELY_MAPPED + ptes, "nr_pages_mapped");
+	for (i = 0; i < HPAGE_PMD_NR; i++) {
+		int want = (mapped && mapped[i]) ? 0 : -1;
+
+		if (raw_page_mapcount(t, i) != want) {
+			bad = i;
+			break;
+		}
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, -1, "page %d raw mapcount %d", bad,
+			    bad < 0 ? 0 : raw_page_mapcount(t, bad));
+}
+
+/* Map 4 MiB, fault a THP into its aligned 2 MiB, take a reference. */
+static void fault_thp(struct kunit *test, struct mmguard_thp *t)
+{
+	unsigned long base;
+	struct page *page;
+	long got;
+
+	base = kunit_vm_mmap(test, NULL, 0, 2 * HPAGE_PMD_SIZE,
+			     PROT_READ | PROT_WRITE,
+			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	if (IS_ERR_VALUE(base) || !base)
+		kunit_skip(test, "kunit_vm_mmap failed: %ld", (long)base);
+	t->addr = ALIGN(base, HPAGE_PMD_SIZE);
+
+	got = get_user_pages_unlocked(t->addr, 1, &page, FOLL_WRITE);
+	if (got != 1)
+		kunit_skip(test, "GUP of %#lx failed: %ld", t->addr, got);
+	t->folio = page_folio(page);
+	t->head = page;
+	if (!folio_test_large(t->folio) ||
+	    folio_order(t->folio) != HPAGE_PMD_ORDER ||
+	    &t->folio->page != page) {
+		unsigned int order = folio_order(t->folio);
+
+		folio_put(t->folio);
+		kunit_skip(test, "no THP at %#lx (order %u)", t->addr, order);
+	}
+}
+
+static void mmguard_thp_pmd_mapped(struct kunit *test)
+{
+	struct mmguard_thp t;
+
+	fault_thp(test, &t);
+	expect_counts(test, &t, 1, 0, NULL);
+	KUNIT_EXPECT_EQ(test, vm_munmap(t.addr, HPAGE_PMD_SIZE), 0);
+	expect_counts(test, &t, 0, 0, NULL);
+	folio_put(t.folio);
+}
+
+static void mmguard_thp_split_and_unmap(struct kunit *test)
+{
+	bool *mapped = kunit_kcalloc(test, HPAGE_PMD_NR, sizeof(*mapped),
+				     GFP_KERNEL);
+	struct mmguard_thp t;
+	int i, ptes;
+
+	KUNIT_ASSERT_NOT_NULL(test, mapped);
+	fault_thp(test, &t);
+
+	/* One page unmapped: the PMD is split into 511 PTE mappings. */
+	KUNIT_EXPECT_EQ(test, vm_munmap(t.addr + PAGE_SIZE, PAGE_SIZE), 0);
+	for (i = 0; i < HPAGE_PMD_NR; i++)
+		mapped[i] = i != 1;
+	expect_counts(test, &t, 0, HPAGE_PMD_NR - 1, mapped);
+	KUNIT_EXPECT_TRUE(test, folio_test_partially_mapped(t.folio));
+
+	/* 16 more dropped by MADV_DONTNEED (a batch of PTEs). */
+	KUNIT_EXPECT_EQ(test, do_madvise(current->mm, t.addr + 64 * PAGE_SIZE,
+					 16 * PAGE_SIZE, MADV_DONTNEED), 0);
+	for (i = 64, ptes = HPAGE_PMD_NR - 1; i < 80; i++, ptes--)
+		mapped[i] = false;
+	expect_counts(test, &t, 0, ptes, mapped);
+
+	/* The rest: nothing maps the folio, the reference keeps it. */
+	KUNIT_EXPECT_EQ(test, vm_munmap(t.addr, HPAGE_PMD_SIZE), 0);
+	expect_counts(test, &t, 0, 0, NULL);
+	folio_put(t.folio);
+}
+
+static struct kunit_case mmguard_thp_mapcount_cases[] = {
+	KUNIT_CASE(mmguard_thp_pmd_mapped),
+	KUNIT_CASE(mmguard_thp_split_and_unmap),
+	{}
+};
+
+static struct kunit_suite mmguard_thp_mapcount_suite = {
+	.name = "mmguard_thp_mapcount",
+	.test_cases = mmguard_thp_mapcount_cases,
+};
+kunit_test_suite(mmguard_thp_mapcount_suite);
