@@ -213,6 +213,9 @@ BootResult boot_kernel(const BootOptions& o, const BootObserver& observer) {
     if (*verdict == BootOutcome::Panic || *verdict == BootOutcome::EarlyExit)
         end_reason = EndReason::KernelCrash;
     session.finish(end_reason);
+    // A panic report is complete only at its end marker, which a guest that
+    // dies at once (panic=-1) may never print: finish() closes it.
+    if (*verdict == BootOutcome::EarlyExit && session.panicked()) verdict = BootOutcome::Panic;
     result.outcome = *verdict;
     result.kernel_release = session.kernel_release();
     result.tests = session.results();
