@@ -24,7 +24,8 @@ trap 'rm -f "$samples"' EXIT
 start_all=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# boot KERNEL PAIR: one boot; appends "kernel pair case ns_per_op" lines.
+# boot KERNEL PAIR: one boot; appends "kernel pair case median min" lines
+# (ns/op: the median and the best of the boot's repetitions).
 boot() {
 	local kernel=$1 pair=$2 extra=() console
 	[ "$kernel" = base ] && extra=(--base)
@@ -37,7 +38,7 @@ boot() {
 	fi
 	console=$(readlink -f "$out_root/latest")/console.log
 	# "# order0-1cpu: mmguard_bench: case=order0-1cpu order=0 cpus=1 ops=... ns_per_op=N ..."
-	sed -n 's/.*mmguard_bench: case=\([^ ]*\) .* ns_per_op=\([0-9]*\) .*/\1 \2/p' "$console" |
+	sed -n 's/.*mmguard_bench: case=\([^ ]*\) .* ns_per_op=\([0-9]*\) min=\([0-9]*\) .*/\1 \2 \3/p' "$console" |
 		sed "s/^/$kernel $pair /" >>"$samples"
 	if ! grep -q "^$kernel $pair " "$samples"; then
 		echo "bench: no mmguard_bench figures in $console"
@@ -57,9 +58,12 @@ done
 secs=$(($(date +%s) - start_all))
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Per case: the per-pair ratios patched/base, and each side's median.
-table=$(awk '
-	{ ns[$1, $2, $3] = $4; cases[$3] = 1; if ($2 > npairs) npairs = $2 }
+# ratios COLUMN: per case, the per-pair ratios patched/base of the figure
+# in COLUMN of the samples (4: the boot's median, 5: its best), and each
+# side's median over the boots.
+ratios() {
+	awk -v col="$1" '
+	{ ns[$1, $2, $3] = $col; cases[$3] = 1; if ($2 > npairs) npairs = $2 }
 	function median(a, n,   i, j, t) {
 		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
@@ -81,24 +85,41 @@ table=$(awk '
 			printf "%s %d %.0f %.0f %.3f %.3f %.3f %s\n", c, n, median(b, n), median(q, n), median(r, n), lo, hi, list
 			list = ""
 		}
-	}' "$samples" | sort)
+	}' "$samples" | sort
+}
+table=$(ratios 4)
+table_best=$(ratios 5)
+# md TABLE: the markdown rows of a ratios table.
+md() {
+	echo "| case | pairs | base ns/op | patched ns/op | ratio median | ratio min | ratio max | per-pair ratios |"
+	echo "| ---- | ----- | ---------- | ------------- | ------------ | --------- | --------- | --------------- |"
+	echo "$1" | awk 'NF { list = ""; for (i = 8; i <= NF; i++) list = list (i > 8 ? " " : "") $i
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, list }'
+}
+# json TABLE: the same as a JSON array.
+json() {
+	echo "$1" | awk 'NF { list = ""; for (i = 8; i <= NF; i++) list = list (i > 8 ? ", " : "") $i
+		printf "%s{\"case\":\"%s\",\"pairs\":%s,\"base_ns\":%s,\"patched_ns\":%s,\"ratio_median\":%s,\"ratio_min\":%s,\"ratio_max\":%s,\"ratios\":[%s]}",
+			n++ ? "," : "[", $1, $2, $3, $4, $5, $6, $7, list } END { print n ? "]" : "[]" }'
+}
 
 {
 	echo "# Allocation cost: patched / base"
 	echo
 	echo "$pairs pairs of boots (base and patched alternating), $cpus vCPUs, accel $accel,"
 	echo "$(date -u '+%Y-%m-%d %H:%M UTC'), ${secs}s; host load average $load_start at the start, $load_end at the end."
-	echo "ns/op = one alloc_pages() + __free_pages() pair, median of 5 repetitions in the boot;"
-	echo "the base and patched columns are the medians over the boots; the ratio columns"
-	echo "are over the per-pair ratios patched/base."
+	echo "ns/op = one alloc_pages() + __free_pages() pair; each boot runs every case 5 times."
+	echo "The base and patched columns are medians over the boots; the ratio columns are"
+	echo "over the per-pair ratios patched/base."
 	echo
-	echo "| case | pairs | base ns/op | patched ns/op | ratio median | ratio min | ratio max | per-pair ratios |"
-	echo "| ---- | ----- | ---------- | ------------- | ------------ | --------- | --------- | --------------- |"
-	echo "$table" | awk 'NF { list = ""; for (i = 8; i <= NF; i++) list = list (i > 8 ? " " : "") $i
-		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, list }'
+	echo "## The median of each boot's repetitions"
+	echo
+	md "$table"
+	echo
+	echo "## The best of each boot's repetitions (least disturbed by the host)"
+	echo
+	md "$table_best"
 } >"$out_root/bench.md"
-echo "$table" | awk 'NF { list = ""; for (i = 8; i <= NF; i++) list = list (i > 8 ? ", " : "") $i
-	printf "%s{\"case\":\"%s\",\"pairs\":%s,\"base_ns\":%s,\"patched_ns\":%s,\"ratio_median\":%s,\"ratio_min\":%s,\"ratio_max\":%s,\"ratios\":[%s]}",
-		n++ ? "," : "[", $1, $2, $3, $4, $5, $6, $7, list } END { print n ? "]" : "[]" }' >"$out_root/bench.json"
+echo "{\"median\": $(json "$table"), \"best\": $(json "$table_best")}" >"$out_root/bench.json"
 cat "$out_root/bench.md"
 echo "bench: $out_root/bench.md, $out_root/bench.json"

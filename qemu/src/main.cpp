@@ -228,7 +228,8 @@ void add_guest_options(CLI::App* app, Options& o) {
     app->add_option("--trinity-args", o.trinity_args, "trinity's syscall selection")->capture_default_str();
     app->add_option("--churn", o.churners,
                     "mm churners beside trinity: all, or any of min_free_kbytes compaction thp cpu_hotplug "
-                    "cma memory drop_caches kpageflags thp_fork; none for no churner");
+                    "cma memory drop_caches kpageflags thp_fork (repeated or comma-separated); none for no churner")
+        ->delimiter(',');
 }
 
 void add_boot_options(CLI::App* app, Options& o) {

@@ -35,9 +35,10 @@ struct BootOptions {
     std::size_t console_cap = 64u << 20;    // bytes of console kept
     std::filesystem::path out_dir;          // console.log, qemu.log go here
     std::filesystem::path state_dir;        // remembers whether KVM works here
-    // Under TCG, boot with tsc_early_khz= the host's TSC frequency, so the
-    // guest's clock is the TSC instead of refined-jiffies (which loses ticks
-    // when the host is loaded: a 60 s session took 137 s of wall time).
+    // Under TCG, boot with tsc_early_khz= the host's TSC frequency and
+    // tsc=reliable, so the guest's clock is the TSC instead of
+    // refined-jiffies (which loses ticks when the host is loaded: a 60 s
+    // session took 137 s of wall time).
     bool tsc_clock = false;
 };
 

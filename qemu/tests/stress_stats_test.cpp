@@ -104,6 +104,21 @@ TEST(StressStats, ChurnerWithAnEmptyCountIsKept) {
     EXPECT_EQ(s.churners[0].effective, 0);
 }
 
+TEST(StressStats, PanicWithoutItsEndMarkerCountsOnceTheConsoleEnds) {
+    // Seen: panic_on_warn during a session; QEMU exited before the
+    // "---[ end Kernel panic" line, so the panic is known only at finish().
+    ConsoleSession session("", 1u << 20);
+    session.feed(
+        "    # trinity: 120s from seed 1, 2 children, args: -g vm (uptime 1.30)\n"
+        "[    1.855825] Kernel panic - not syncing: kernel: panic_on_warn set ...\n"
+        "[    1.880212] Kernel Offset: disabled\n");
+    session.finish(EndReason::KernelCrash);
+    EXPECT_TRUE(session.panicked());
+    StressStats s = session.stress();
+    EXPECT_FALSE(s.finished);
+    EXPECT_NEAR(s.seconds, 0.580212, 1e-6);
+}
+
 TEST(StressStats, ResultsJsonCarriesTheSession) {
     BootResult b;
     b.outcome = BootOutcome::Completed;
