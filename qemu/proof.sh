@@ -9,6 +9,8 @@
 #    only, unless the patch has a Mutation-Args line: tool options such as
 #    "--selftest NAME --kunit-filter none --cpus 3" that replace
 #    --no-selftests.
+#  A reproducer line may end in " args: OPTIONS" (e.g. "--host-cpus 1"):
+#  tool options for both of its boots.
 # Base, patched and mutated kernels share one build directory and config, so
 # each switch rebuilds only what differs. Writes OUT/proof.md and
 # OUT/proof.json and exits non-zero if any cell is not as expected.
@@ -68,6 +70,12 @@ while read -r kind name expect; do
 	kunit) sel=(--no-selftests --kunit-filter "$name") ;;
 	*) echo "proof: unknown kind '$kind' in patches/reproducers"; exit 2 ;;
 	esac
+	extra=()
+	case "$expect" in *" args: "*)
+		read -ra extra <<<"${expect##* args: }"
+		expect=${expect% args: *} ;;
+	esac
+	sel+=("${extra[@]}")
 	run "base-$name" --base "${sel[@]}"
 	seen=$(first_report)
 	if [ "$kind" = selftest ]; then

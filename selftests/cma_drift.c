@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "mmguard_util.h"
 
 #define AUDIT_FILE	"/sys/kernel/debug/mmguard/free_pages"
 #define CMA_DIR		"/sys/kernel/debug/cma"
@@ -50,41 +51,6 @@ struct audit {
 
 static long page_size;
 static size_t load_bytes;	/* per loader: together 70 % of the RAM */
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
-static int write_file(const char *path, const char *what)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, what, strlen(what));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
-static long read_long(const char *path)
-{
-	char buf[64];
-
-	return read_file(path, buf, sizeof(buf)) ? -1 : strtol(buf, NULL, 10);
-}
 
 /* "key=E/A/D": add |D| (a "-" drift is not compared). */
 static long counter_drift(const char *line, const char *key)
@@ -106,7 +72,7 @@ static int audit(const char *label, struct audit *a)
 	char *line, *save;
 
 	memset(a, 0, sizeof(*a));
-	if (read_file(AUDIT_FILE, buf, sizeof(buf)))
+	if (mmg_read_file(AUDIT_FILE, buf, sizeof(buf)) < 0)
 		return -1;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -155,7 +121,7 @@ static bool find_cma_area(char *dir, size_t len)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), CMA_DIR "/%s/count", e->d_name);
-		if (read_long(path) * page_size >= (long)CHUNK_BYTES) {
+		if (mmg_read_long(path, 10) * page_size >= (long)CHUNK_BYTES) {
 			snprintf(dir, len, CMA_DIR "/%s", e->d_name);
 			found = true;
 		}
@@ -210,11 +176,11 @@ static int cma_cycle(const char *dir, long pages)
 
 	snprintf(count, sizeof(count), "%ld", pages);
 	snprintf(path, sizeof(path), "%s/used", dir);
-	used0 = read_long(path);
+	used0 = mmg_read_long(path, 10);
 	snprintf(path, sizeof(path), "%s/alloc", dir);
-	ret = write_file(path, count);
+	ret = mmg_write_file(path, count);
 	snprintf(path, sizeof(path), "%s/used", dir);
-	used1 = read_long(path);
+	used1 = mmg_read_long(path, 10);
 	if (ret) {
 		if (used1 != used0) {
 			ksft_print_msg("failed alloc (%s) changed used %ld -> %ld\n",
@@ -224,9 +190,9 @@ static int cma_cycle(const char *dir, long pages)
 		return 0;
 	}
 	snprintf(path, sizeof(path), "%s/free", dir);
-	ret = write_file(path, count);
+	ret = mmg_write_file(path, count);
 	snprintf(path, sizeof(path), "%s/used", dir);
-	used2 = read_long(path);
+	used2 = mmg_read_long(path, 10);
 	/* "used" counts bitmap bits; compare in pages via the ratio. */
 	if (ret || used1 <= used0 || used2 != used0) {
 		ksft_print_msg("alloc/free of %ld pages: used %ld -> %ld -> %ld, free: %s\n",
@@ -245,7 +211,7 @@ static int offline_block(const char *state)
 
 	if (pid == 0) {
 		alarm(OFFLINE_SECONDS);	/* fatal: offline_pages() gives up */
-		_exit(write_file(state, "offline") ? 1 : 0);
+		_exit(mmg_write_file(state, "offline") ? 1 : 0);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
 		return -1;
@@ -271,13 +237,13 @@ static int cycle_memory_blocks(int *offlined, int *refused, int *timeouts)
 		    strcmp(name, "memory0")) {
 			snprintf(state, sizeof(state), MEMORY_DIR "/%s/state",
 				 name);
-			if (!read_file(state, buf, sizeof(buf)) &&
+			if (mmg_read_file(state, buf, sizeof(buf)) >= 0 &&
 			    !strncmp(buf, "online", 6)) {
 				tries++;
 				switch (offline_block(state)) {
 				case 0:
 					(*offlined)++;
-					if (write_file(state, "online")) {
+					if (mmg_write_file(state, "online")) {
 						ksft_print_msg("%s stays offline\n",
 							       name);
 						ret = -1;

@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "mmguard_util.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE	23
@@ -89,50 +90,13 @@ static long page_size;
 static int hp_cpus[MAX_CPUS];		/* CPUs with a writable online file */
 static int nr_hp;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	return err;
-}
-
-static int read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n, got = 0;
-
-	if (fd < 0)
-		return -errno;
-	while (got < (ssize_t)size - 1 &&
-	       (n = read(fd, buf + got, size - 1 - got)) > 0)
-		got += n;
-	buf[got] = 0;
-	close(fd);
-	return got;
-}
-
 /* A /proc/meminfo field in kB, or -1. */
 static long meminfo(const char *field)
 {
 	char buf[4096], *p;
 	size_t len = strlen(field);
 
-	if (read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+	if (mmg_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
 		return -1;
 	for (p = buf; p; p = strchr(p, '\n')) {
 		if (*p == '\n')
@@ -213,7 +177,7 @@ static void print_drain_stats(const char *when)
 {
 	char buf[256];
 
-	if (read_file("/sys/module/page_alloc/parameters/drain_stats", buf,
+	if (mmg_read_file("/sys/module/page_alloc/parameters/drain_stats", buf,
 		      sizeof(buf)) > 0)
 		ksft_print_msg("drain_stats %s: %s", when, buf);
 }
@@ -228,7 +192,7 @@ static int set_cpu_online(int cpu, bool online)
 	char path[80];
 
 	cpu_online_path(cpu, path, sizeof(path));
-	return write_file(path, online ? "1" : "0");
+	return mmg_write_file(path, online ? "1" : "0");
 }
 
 static bool cpu_is_online(int cpu)
@@ -236,7 +200,7 @@ static bool cpu_is_online(int cpu)
 	char path[80], buf[8];
 
 	cpu_online_path(cpu, path, sizeof(path));
-	if (read_file(path, buf, sizeof(buf)) <= 0)
+	if (mmg_read_file(path, buf, sizeof(buf)) <= 0)
 		return true;	/* no online file: CPU 0, always online */
 	return buf[0] == '1';
 }
@@ -252,7 +216,7 @@ static void all_cpus_online(void)
 
 static void set_oom_score_adj(const char *val)
 {
-	write_file("/proc/self/oom_score_adj", val);
+	mmg_write_file("/proc/self/oom_score_adj", val);
 }
 
 /* Anonymous memory the reclaim cannot take (no swap), 4 KiB pages. */
@@ -262,7 +226,7 @@ static void __attribute__((noreturn)) filler(unsigned long target_kb,
 	unsigned long done = 0;
 
 	set_oom_score_adj("1000");
-	while (done < target_kb && now() < deadline && !sh->stop) {
+	while (done < target_kb && mmg_now() < deadline && !sh->stop) {
 		char *p = mmap(NULL, FILL_CHUNK, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -333,7 +297,7 @@ static void __attribute__((noreturn)) hotplug_churn(double deadline)
 	int i = 0, err;
 
 	set_oom_score_adj("-1000");
-	while (now() < deadline) {
+	while (mmg_now() < deadline) {
 		int cpu = hp_cpus[i++ % nr_hp];
 
 		err = set_cpu_online(cpu, false);
@@ -353,7 +317,7 @@ static void __attribute__((noreturn)) hotplug_churn(double deadline)
 		}
 		sh->cycles++;
 		if (sh->cycles % 4 == 0 &&
-		    !write_file("/proc/sys/vm/compact_memory", "1"))
+		    !mmg_write_file("/proc/sys/vm/compact_memory", "1"))
 			sh->compactions++;
 	}
 	_exit(0);
@@ -439,7 +403,7 @@ static int check_free_counters(int *best_diff)
 	for (tries = 0; tries < 20 && best; tries++) {
 		long worst = 0;
 
-		write_file("/proc/sys/vm/stat_refresh", "1");
+		mmg_write_file("/proc/sys/vm/stat_refresh", "1");
 		n = read_zone_free(z);
 		if (!n)
 			return MAX_ZONES + 1;
@@ -509,7 +473,7 @@ int main(void)
 	}
 	if (!nr_hp)
 		ksft_exit_skip("no CPU has a writable online file\n");
-	if (read_file("/sys/kernel/mm/transparent_hugepage/enabled", buf,
+	if (mmg_read_file("/sys/kernel/mm/transparent_hugepage/enabled", buf,
 		      sizeof(buf)) <= 0 || strstr(buf, "[never]"))
 		ksft_exit_skip("transparent hugepages are off\n");
 	ksft_set_plan(6);
@@ -523,16 +487,16 @@ int main(void)
 
 	total = meminfo("MemTotal");
 	min_free_kb = 0;
-	if (read_file("/proc/sys/vm/min_free_kbytes", buf, sizeof(buf)) > 0)
+	if (mmg_read_file("/proc/sys/vm/min_free_kbytes", buf, sizeof(buf)) > 0)
 		min_free_kb = atol(buf);
 
 	/* Idle baseline of function-call IPIs, 2 s, every CPU online. */
 	cal_idle0 = irq_sum("CAL", NULL);
-	t0 = now();
+	t0 = mmg_now();
 	sleep(2);
 	cal_idle1 = irq_sum("CAL", NULL);
 	ksft_print_msg("CAL ipis idle: %llu in %.1f s\n", cal_idle1 - cal_idle0,
-		       now() - t0);
+		       mmg_now() - t0);
 
 	/* Lazy pool first, so the fill below pushes part of it out. */
 	free_start = meminfo("MemFree");
@@ -562,7 +526,7 @@ int main(void)
 	ksft_print_msg("%d CPUs (%d can go offline), MemTotal %ld kB, MemFree %ld kB, min_free_kbytes %ld; filling %lu kB, lazy pool %lu kB, %.0f s of stress\n",
 		       ncpus, nr_hp, total, free_start, min_free_kb, fill_target,
 		       LAZY_POOL_KB, seconds);
-	t0 = now();
+	t0 = mmg_now();
 	fill_deadline = t0 + FILL_SECONDS;
 	for (i = 0; i < ncpus; i++) {
 		pids[nproc] = fork();
@@ -573,11 +537,11 @@ int main(void)
 		nproc++;
 	}
 	while (sh->fill_kb + FILL_CHUNK / 1024 * ncpus < fill_target &&
-	       now() < fill_deadline)
+	       mmg_now() < fill_deadline)
 		usleep(100000);
 	free_filled = meminfo("MemFree");
 	ksft_print_msg("filled %lu kB in %.1f s, MemFree %ld kB\n", sh->fill_kb,
-		       now() - t0, free_filled);
+		       mmg_now() - t0, free_filled);
 	ksft_test_result(sh->fill_kb + FILL_CHUNK / 1024 * ncpus >= fill_target,
 			 "memory filled to its limit (%lu of %lu kB)\n",
 			 sh->fill_kb, fill_target);
@@ -598,11 +562,11 @@ int main(void)
 	print_drain_stats("before pressure");
 	cal0 = irq_sum("CAL", &cols0);
 	tlb0 = irq_sum("TLB", NULL);
-	t0 = now();
+	t0 = mmg_now();
 	usleep((useconds_t)(seconds / 3 * 1e6));
 	cal1 = irq_sum("CAL", &cols1);
 	tlb1 = irq_sum("TLB", NULL);
-	t1 = now();
+	t1 = mmg_now();
 	stall1 = vmstat("allocstall_");
 	print_drain_stats("after phase 1");
 	ksft_print_msg("CAL ipis: %llu in %.1f s of allocator pressure (TLB shootdowns %llu, direct reclaim stalls %lu, %d CPUs)\n",
@@ -611,14 +575,14 @@ int main(void)
 	/* Phase 2: pressure and CPU hotplug. */
 	churn_pid = fork();
 	if (churn_pid == 0)
-		hotplug_churn(now() + seconds * 2 / 3);
+		hotplug_churn(mmg_now() + seconds * 2 / 3);
 	if (churn_pid < 0)
 		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-	t0 = now();
+	t0 = mmg_now();
 	if (waitpid(churn_pid, &status, 0) < 0 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
 		ksft_print_msg("hotplug churn ended with status 0x%x\n", status);
-	t1 = now();
+	t1 = mmg_now();
 	stall2 = vmstat("allocstall_");
 	print_drain_stats("after phase 2");
 	all_cpus_online();

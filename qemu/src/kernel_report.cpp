@@ -537,6 +537,7 @@ struct Pending {
     std::size_t dump_end_index = 0;   // lines[0, dump_end_index) are the dump
     std::size_t dump_end_line = 0;
     std::size_t since_marker = 0;     // lines since the last cut/rule/dump line
+    std::size_t dump_gap = 0;         // other CPUs' lines inside the dump so far
 };
 
 enum class Phase { Header, Trace, Tail };
@@ -729,6 +730,13 @@ void ReportDetector::Impl::pending_add(const ConsoleLine& line, std::string_view
         pending.dump_end_index = pending.lines.size();
         pending.dump_end_line = line.number;
         pending.since_marker = 0;
+        pending.dump_gap = 0;
+        return;
+    }
+    // Another CPU's lines may interleave with a dump (clocksource, kworker
+    // messages): a few of them do not end it.
+    if (pending.in_dump && !lt.empty() && ++pending.dump_gap <= kMaxDumpTrailer) {
+        ++pending.since_marker;
         return;
     }
     pending.in_dump = false;

@@ -53,6 +53,7 @@ struct Options {
     int silence_timeout = 120;
     int total_timeout = 1200;
     bool tsc_clock = false;
+    int host_cpus = 0;
     std::string label;
     std::string expect_report;
     std::vector<std::string> expect_suites;
@@ -177,11 +178,14 @@ BootResult boot(const Workspace& ws, const Options& o, const fs::path& initrd) {
     if (runs_churner(o, "memory") && !appended(o, "movablecore=")) b.cmdline.push_back("movablecore=512M");
     if (!o.kunit_filter.empty()) b.cmdline.push_back("kunit.filter_glob=" + o.kunit_filter);
     b.tsc_clock = o.tsc_clock;
+    b.host_cpus = o.host_cpus;
     b.silence_timeout = o.silence_timeout;
     b.total_timeout = o.total_timeout;
     b.out_dir = ws.out;
     b.state_dir = ws.work;
-    Stage stage("boot", fmt::format("{} vCPUs, {} memory, console {}", o.cpus, o.memory, (ws.out / "console.log").string()));
+    Stage stage("boot", fmt::format("{} vCPUs{}, {} memory, console {}", o.cpus,
+                                    o.host_cpus > 0 ? fmt::format(" on {} host CPU(s)", o.host_cpus) : "",
+                                    o.memory, (ws.out / "console.log").string()));
     BootObserver obs;
     obs.on_result = [](const TestResult& t) {
         auto c = count_tests(t);
@@ -240,6 +244,10 @@ void add_boot_options(CLI::App* app, Options& o) {
     app->add_option("--kunit-filter", o.kunit_filter, "kunit.filter_glob for the boot");
     app->add_option("--silence-timeout", o.silence_timeout, "seconds without console output that count as a hang");
     app->add_option("--timeout", o.total_timeout, "seconds for the whole boot");
+    app->add_option("--host-cpus", o.host_cpus,
+                    "run QEMU on only this many host CPUs (taskset; 0: all): with more vCPUs than that, the host "
+                    "stops vCPUs anywhere, which widens race windows")
+        ->check(CLI::Range(0, 1024));
     app->add_flag("--tsc-clock", o.tsc_clock,
                   "under TCG, give the guest the host's TSC frequency (tsc_early_khz=) so its clock keeps time "
                   "(default for stress)");

@@ -1,10 +1,13 @@
 #include "qemu_boot.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -13,6 +16,7 @@
 #endif
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "process.h"
 
@@ -45,10 +49,25 @@ std::vector<std::string> qemu_argv(const BootOptions& o, const std::string& acce
     std::string cmdline = "console=ttyS0 panic=-1";
     for (const auto& c : o.cmdline) cmdline += " " + c;
     argv.insert(argv.end(), {"-append", cmdline});
+    if (o.host_cpus > 0) argv.insert(argv.begin(), {"taskset", "-c", first_host_cpus(o.host_cpus)});
     return argv;
 }
 
 }  // namespace
+
+std::string first_host_cpus(int n) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(0, sizeof(set), &set) != 0)
+        throw HarnessError(fmt::format("sched_getaffinity: {}", std::strerror(errno)));
+    std::vector<int> cpus;
+    for (int cpu = 0; cpu < CPU_SETSIZE && static_cast<int>(cpus.size()) < n; ++cpu)
+        if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+    if (static_cast<int>(cpus.size()) < n)
+        throw HarnessError(fmt::format("--host-cpus {}: the tool may only run on {} host CPU(s)", n,
+                                       CPU_COUNT(&set)));
+    return fmt::format("{}", fmt::join(cpus, ","));
+}
 
 const char* to_string(BootOutcome o) {
     switch (o) {
@@ -133,6 +152,8 @@ BootResult boot_kernel(const BootOptions& o, const BootObserver& observer) {
     if (!fs::exists(o.kernel)) throw HarnessError(fmt::format("no kernel image at {}", o.kernel.string()));
     if (!have_program("qemu-system-x86_64"))
         throw HarnessError("qemu-system-x86_64 not found: run 'make deps' (package qemu-system-x86)");
+    if (o.host_cpus > 0 && !have_program("taskset"))
+        throw HarnessError("taskset not found (--host-cpus): run 'make deps' (package util-linux)");
     fs::create_directories(o.out_dir);
 
     BootResult result;

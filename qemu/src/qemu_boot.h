@@ -40,7 +40,16 @@ struct BootOptions {
     // refined-jiffies (which loses ticks when the host is loaded: a 60 s
     // session took 137 s of wall time).
     bool tsc_clock = false;
+    // Run QEMU on only this many of the host CPUs the tool may use (0: all),
+    // through taskset: with more vCPUs than that, a vCPU can be stopped by
+    // the host at any instruction, which is how races with a window of a
+    // few instructions get hit under PREEMPT_NONE.
+    int host_cpus = 0;
 };
+
+// The first `n` CPUs of the calling thread's affinity mask as a taskset list
+// ("0,1"); throws HarnessError if it holds fewer.
+std::string first_host_cpus(int n);
 
 struct BootResult {
     BootOutcome outcome = BootOutcome::Completed;

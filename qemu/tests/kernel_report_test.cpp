@@ -852,6 +852,43 @@ Call Trace:
     EXPECT_EQ(reports[0].first_line, 5u);
 }
 
+// Seen in CI: the clocksource watchdog's lines interleaved with memory
+// offline's diagnostic dumps. The dumps are still diagnostic (no report),
+// and a real dump keeps its reason across such lines.
+TEST(KernelReportTest, InterleavedLinesDoNotCutAPageDump) {
+    auto diagnostic = Detect(R"(page: refcount:0 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0x70000
+flags: 0x100000000000000(node=0|zone=1) CMA
+page_type: f0(buddy)
+raw: 0100000000000000 ffffea0001bf0008 ffffea0001c10008 0000000000000000
+raw: 0000000000000000 000000000000000a 00000000f0000000 0000000000000000
+page dumped because: unmovable page
+clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable because the skew is too large:
+page: refcount:0 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0x78000
+clocksource:                       'refined-jiffies' wd_nsec: 480030000 wd_now: fffee168 wd_last: fffee0f0 mask: ffffffff
+flags: 0x100000000000000(node=0|zone=1) CMA
+clocksource:                       'tsc' cs_nsec: 544623759 cs_now: 44e86ce5a cs_last: 3fa402e6b mask: ffffffffffffffff
+page_type: f0(buddy)
+clocksource:                       Clocksource 'tsc' skewed 64593759 ns (64 ms) over watchdog 'refined-jiffies' interval of 480030000 ns (480 ms)
+raw: 0100000000000000 ffffea0001df0008 ffffea0001e10008 0000000000000000
+clocksource:                       'tsc' is current clocksource.
+raw: 0000000000000000 000000000000000a 00000000f0000000 0000000000000000
+page dumped because: unmovable page
+tsc: Marking TSC unstable due to clocksource watchdog
+)");
+    EXPECT_TRUE(diagnostic.empty()) << ::testing::PrintToString(Signatures(diagnostic));
+
+    auto real = Detect(R"(page: refcount:2 mapcount:1 mapping:0000000000000000 index:0x1 pfn:0x4321
+clocksource: timekeeping watchdog on CPU1: Marking clocksource 'tsc' as unstable
+flags: 0x100000000020008(uptodate|swapbacked|node=0|zone=1)
+raw: 0100000000020008 dead000000000100 dead000000000122 ffff888003c4a001
+page dumped because: migrate_pages_test: unexpected refcount 2
+Run /init as init process
+)");
+    ASSERT_EQ(real.size(), 1u) << ::testing::PrintToString(Signatures(real));
+    EXPECT_EQ(real[0].signature, "page dump: migrate_pages_test: unexpected refcount N");
+    EXPECT_EQ(real[0].last_line, 5u);
+}
+
 TEST(KernelReportTest, PanicEndMarkerAloneIsAPanic) {
     ReportDetector det;
     ConsoleFeeder(det).feed(R"(Run /init as init process

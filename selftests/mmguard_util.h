@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers the mmguard guest selftests share: sysfs/procfs files and
+ * a monotonic clock.
+ */
+#ifndef MMGUARD_UTIL_H
+#define MMGUARD_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Seconds on CLOCK_MONOTONIC. */
+static inline double mmg_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Writes @val to @path in one write(): 0, or -errno. */
+static inline int mmg_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* Reads up to @size - 1 bytes of @path, NUL-terminated: the length, or -errno. */
+static inline int mmg_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n, got = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (got < (ssize_t)size - 1 &&
+	       (n = read(fd, buf + got, size - 1 - got)) > 0)
+		got += n;
+	buf[got] = 0;
+	close(fd);
+	return got;
+}
+
+/* A number in @path (decimal, or hex with 0x when @base is 0), or -1. */
+static inline long mmg_read_long(const char *path, int base)
+{
+	char buf[64];
+
+	return mmg_read_file(path, buf, sizeof(buf)) < 0 ? -1 :
+	       strtol(buf, NULL, base);
+}
+
+#endif /* MMGUARD_UTIL_H */
