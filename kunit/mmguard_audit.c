@@ -42,6 +42,8 @@
  *
  * /sys/kernel/debug/mmguard/free_pages runs the audit on every populated
  * zone when read and prints one line per zone (see mmguard_audit_show()).
+ * /sys/kernel/debug/mmguard/pageblock_types counts each memory block's
+ * pageblocks per migratetype (see mmguard_pageblock_types_show()).
  *
  * The audit walks every free block and pageblock with interrupts off; that is
  * fine for test guests (a few GiB) but not meant for huge machines.
@@ -50,6 +52,9 @@
 #include <kunit/test.h>
 #include <linux/debugfs.h>
 #include <linux/init.h>
+#include <linux/memblock.h>
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/page-isolation.h>
@@ -292,6 +297,7 @@ static int mmguard_audit_show(struct seq_file *m, void *unused)
 	struct mmguard_zone_audit a;
 	struct zone *zone;
 
+	get_online_mems();	/* no memmap goes away under the walk */
 	for_each_populated_zone(zone) {
 		bool clean = mmguard_audit_zone(zone, &a);
 
@@ -311,15 +317,68 @@ static int mmguard_audit_show(struct seq_file *m, void *unused)
 				   mmguard_why_names[a.first.why],
 				   a.first.found);
 	}
+	put_online_mems();
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mmguard_audit);
+
+#ifdef CONFIG_MEMORY_HOTPLUG
+static void mmguard_show_block_types(struct seq_file *m, unsigned long block,
+				     const unsigned long *counts)
+{
+	int mt;
+
+	seq_printf(m, "memory%lu", block);
+	for (mt = 0; mt < MIGRATE_TYPES; mt++)
+		seq_printf(m, " %s=%lu", mmguard_mt_name(mt), counts[mt]);
+	seq_putc(m, '\n');
+}
+
+/*
+ * debugfs pageblock_types: one line per memory block with online pages,
+ * the number of its pageblocks of each migratetype:
+ *   memory14 Unmovable=0 Movable=64 Reclaimable=0 HighAtomic=0 CMA=0 Isolate=0
+ * Tests compare a block's line before and after an offline that failed.
+ */
+static int mmguard_pageblock_types_show(struct seq_file *m, void *unused)
+{
+	unsigned long block_pages = memory_block_size_bytes() >> PAGE_SHIFT;
+	unsigned long counts[MIGRATE_TYPES] = { 0 };
+	unsigned long pfn, block = 0;
+	bool any = false;
+
+	get_online_mems();
+	for (pfn = 0; pfn < max_pfn; pfn += pageblock_nr_pages) {
+		struct page *page = pfn_to_online_page(pfn);
+
+		if (any && pfn / block_pages != block) {
+			mmguard_show_block_types(m, block, counts);
+			memset(counts, 0, sizeof(counts));
+			any = false;
+		}
+		if (!page)
+			continue;
+		block = pfn / block_pages;
+		counts[get_pageblock_migratetype(page)]++;
+		any = true;
+	}
+	if (any)
+		mmguard_show_block_types(m, block, counts);
+	put_online_mems();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(mmguard_pageblock_types);
+#endif
 
 static int __init mmguard_audit_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("mmguard", NULL);
 
 	debugfs_create_file("free_pages", 0400, dir, NULL, &mmguard_audit_fops);
+#ifdef CONFIG_MEMORY_HOTPLUG
+	debugfs_create_file("pageblock_types", 0400, dir, NULL,
+			    &mmguard_pageblock_types_fops);
+#endif
 	return 0;
 }
 late_initcall(mmguard_audit_debugfs_init);

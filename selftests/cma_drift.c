@@ -203,23 +203,6 @@ static int cma_cycle(const char *dir, long pages)
 	return 1;
 }
 
-/* Offline a memory block in a child killed after OFFLINE_SECONDS. */
-static int offline_block(const char *state)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		alarm(OFFLINE_SECONDS);	/* fatal: offline_pages() gives up */
-		_exit(mmg_write_file(state, "offline") ? 1 : 0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	if (WIFSIGNALED(status))
-		return 2;	/* timed out, rolled back */
-	return WEXITSTATUS(status);	/* 0 offline, 1 refused */
-}
-
 /* Cycle up to OFFLINE_TRIES blocks, highest first; -1 if one stays off. */
 static int cycle_memory_blocks(int *offlined, int *refused, int *timeouts)
 {
@@ -240,7 +223,7 @@ static int cycle_memory_blocks(int *offlined, int *refused, int *timeouts)
 			if (mmg_read_file(state, buf, sizeof(buf)) >= 0 &&
 			    !strncmp(buf, "online", 6)) {
 				tries++;
-				switch (offline_block(state)) {
+				switch (mmg_offline_block(state, OFFLINE_SECONDS)) {
 				case 0:
 					(*offlined)++;
 					if (mmg_write_file(state, "online")) {

@@ -109,23 +109,6 @@ static void __attribute__((noreturn)) reader(int idx, uint64_t pfn,
 	_exit(buf ? 0 : 1);
 }
 
-/* Writes "offline" in a child killed after OFFLINE_SECONDS: 0 done, 1 refused, 2 timed out. */
-static int offline_block(const char *state)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		alarm(OFFLINE_SECONDS);	/* fatal: offline_pages() gives up */
-		_exit(mmg_write_file(state, "offline") ? 1 : 0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return 1;
-	if (WIFSIGNALED(status))
-		return 2;
-	return WEXITSTATUS(status);
-}
-
 /* The highest block that goes offline (and comes back): its number, or -1. */
 static long pick_block(char *state, size_t len)
 {
@@ -145,7 +128,7 @@ static long pick_block(char *state, size_t len)
 			snprintf(state, len, MEMORY_DIR "/%s/state", name);
 			if (mmg_read_file(state, buf, sizeof(buf)) > 0 &&
 			    !strncmp(buf, "online", 6) &&
-			    offline_block(state) == 0) {
+			    mmg_offline_block(state, OFFLINE_SECONDS) == 0) {
 				if (mmg_write_file(state, "online"))
 					ksft_exit_fail_msg("%s stays offline\n",
 							   name);
@@ -244,7 +227,7 @@ int main(void)
 	t0 = mmg_now();
 	deadline = t0 + seconds;
 	while (mmg_now() < deadline && !readers_gone(pids, nreaders)) {
-		switch (offline_block(state)) {
+		switch (mmg_offline_block(state, OFFLINE_SECONDS)) {
 		case 0:
 			if (mmg_write_file(state, "online")) {
 				sh->stop = 1;

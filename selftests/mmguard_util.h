@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +61,27 @@ static inline long mmg_read_long(const char *path, int base)
 
 	return mmg_read_file(path, buf, sizeof(buf)) < 0 ? -1 :
 	       strtol(buf, NULL, base);
+}
+
+/*
+ * Writes "offline" to a memory block's @state file from a child killed
+ * after @seconds (the signal makes offline_pages() give up and roll back):
+ * 0 offline, 1 refused, 2 timed out.
+ */
+static inline int mmg_offline_block(const char *state, unsigned int seconds)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		alarm(seconds);
+		_exit(mmg_write_file(state, "offline") ? 1 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 1;
+	if (WIFSIGNALED(status))
+		return 2;
+	return WEXITSTATUS(status);
 }
 
 #endif /* MMGUARD_UTIL_H */
