@@ -20,8 +20,9 @@
  * asked; it is onlined again at once and then cycled for the whole run.
  * Checks: the block went offline and online at least once per second of
  * the run, every reader survived (an oops kills the reader; the run ends
- * early when none is left), and every read returned the length asked. Before the race, one quiet read of the whole
- * /proc/kpageflags is timed (the cost per PFN, for A/B comparisons).
+ * early when none is left), and every read returned the length asked.
+ * Before the race, QUIET_READS quiet reads of the whole /proc/kpageflags
+ * are timed; the best cost per PFN is printed for A/B comparisons.
  *
  * The run is bounded: KPF_OFFLINE_SECONDS (default 30) seconds, each
  * offline attempt at most OFFLINE_SECONDS. Needs root, /proc/kpageflags and
@@ -50,6 +51,7 @@
 #define OFFLINE_SECONDS	10
 #define MAX_READERS	64
 #define CHUNK_PFNS	4096
+#define QUIET_READS	5
 
 static const char *const kpage_files[] = {
 	"/proc/kpageflags", "/proc/kpagecount", "/proc/kpagecgroup",
@@ -203,9 +205,15 @@ int main(void)
 	ksft_set_plan(3);
 	pfn = (uint64_t)block * block_bytes / getpagesize();
 	nr = block_bytes / getpagesize();
-	ns = quiet_read_ns_per_pfn(&total);
+	for (i = 0, ns = -1; i < QUIET_READS; i++) {
+		double t = quiet_read_ns_per_pfn(&total);
+
+		if (t > 0 && (ns < 0 || t < ns))
+			ns = t;
+	}
 	ksft_print_msg("quiet read of /proc/kpageflags: %" PRIu64
-		       " PFNs, %.0f ns per PFN\n", total, ns);
+		       " PFNs, %.0f ns per PFN (best of %d)\n", total, ns,
+		       QUIET_READS);
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
