@@ -64,7 +64,14 @@ bool configure(const Workspace& ws, const BuildOptions& o) {
                      slurp(ws.src() / ".git/mmguard-base-id");
     auto id_file = ws.obj() / ".mmguard-config-id";
     auto dot_config = ws.obj() / ".config";
-    if (fs::exists(dot_config) && fs::exists(id_file) && slurp(id_file) == id) return false;
+    if (fs::exists(dot_config) && fs::exists(id_file) && slurp(id_file) == id) {
+        // A make run by hand in the build directory (another source tree,
+        // a menuconfig) can rewrite .config behind the id: check it too.
+        auto lost = missing_options(parse_config_fragment(merged), slurp(dot_config));
+        if (lost.empty()) return false;
+        fmt::print("    {}/.config lost {} requested option(s) ({}...) since it was made: reconfiguring\n",
+                   ws.obj().string(), lost.size(), lost.front());
+    }
 
     Stage stage("configure", "allnoconfig + kunit/configs/*.config");
     fs::create_directories(ws.obj());
