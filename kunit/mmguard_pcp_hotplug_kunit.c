@@ -131,6 +131,15 @@ static int mmguard_park_on(struct kunit *test, struct mmguard_park *park,
 	return mmguard_pcp_count(park->zone, cpu);
 }
 
+/* Skips the case unless a CPU can be taken offline and brought back. */
+static void mmguard_need_cpu_hotplug(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU))
+		kunit_skip(test, "CONFIG_HOTPLUG_CPU is off");
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+}
+
 static void mmguard_offline_cpu_hands_back_pcp_pages(struct kunit *test)
 {
 	struct mmguard_hotplug_ctx *ctx;
@@ -138,10 +147,7 @@ static void mmguard_offline_cpu_hands_back_pcp_pages(struct kunit *test)
 	struct zone *zone;
 	int round, before, with_pages = 0, ret;
 
-	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU))
-		kunit_skip(test, "CONFIG_HOTPLUG_CPU is off");
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs two online CPUs");
+	mmguard_need_cpu_hotplug(test);
 
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	park = kunit_kzalloc(test, sizeof(*park), GFP_KERNEL);
@@ -231,10 +237,7 @@ static void mmguard_drain_reaches_a_cpu_going_offline(struct kunit *test)
 	struct mmguard_park *park;
 	int round, state, ret, with_pages = 0;
 
-	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU))
-		kunit_skip(test, "CONFIG_HOTPLUG_CPU is off");
-	if (num_online_cpus() < 2)
-		kunit_skip(test, "needs two online CPUs");
+	mmguard_need_cpu_hotplug(test);
 
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 	park = kunit_kzalloc(test, sizeof(*park), GFP_KERNEL);
