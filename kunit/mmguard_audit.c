@@ -43,7 +43,8 @@
  * /sys/kernel/debug/mmguard/free_pages runs the audit on every populated
  * zone when read and prints one line per zone (see mmguard_audit_show()).
  * /sys/kernel/debug/mmguard/pageblock_types counts each memory block's
- * pageblocks per migratetype (see mmguard_pageblock_types_show()).
+ * pageblocks per migratetype (see mmguard_pageblock_types_show());
+ * set_pageblock_type retypes a pageblock that a THP covers, for tests.
  *
  * The audit walks every free block and pageblock with interrupts off; that is
  * fine for test guests (a few GiB) but not meant for huge machines.
@@ -60,6 +61,7 @@
 #include <linux/page-isolation.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
+#include <linux/uaccess.h>
 #include <linux/vmstat.h>
 
 #include "../internal.h"
@@ -368,6 +370,66 @@ static int mmguard_pageblock_types_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(mmguard_pageblock_types);
+
+/*
+ * debugfs set_pageblock_type (write "PFN TYPE", PFN in hex, TYPE one of
+ * Unmovable, Movable, Reclaimable): gives a pageblock another type, for
+ * tests that need a known type in a known place. Only a pageblock that one
+ * allocated folio covers whole (a THP) is accepted: it has no free page, so
+ * no free list has to follow the change, and the folio stays movable.
+ */
+static ssize_t mmguard_set_pageblock_type_write(struct file *file,
+						const char __user *ubuf,
+						size_t len, loff_t *ppos)
+{
+	char buf[64], name[16];
+	unsigned long pfn, flags;
+	struct folio *folio;
+	struct page *page;
+	struct zone *zone;
+	int mt, ret = -EINVAL;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%lx %15s", &pfn, name) != 2)
+		return -EINVAL;
+	for (mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+		if (!strcmp(name, migratetype_names[mt]))
+			break;
+	if (mt == MIGRATE_PCPTYPES || !IS_ALIGNED(pfn, pageblock_nr_pages))
+		return -EINVAL;
+
+	get_online_mems();
+	page = pfn_to_online_page(pfn);
+	folio = page ? page_folio(page) : NULL;
+	if (!folio || !folio_try_get(folio))
+		goto out;
+	if (page_folio(page) == folio && &folio->page == page &&
+	    folio_nr_pages(folio) >= pageblock_nr_pages) {
+		zone = folio_zone(folio);
+		spin_lock_irqsave(&zone->lock, flags);
+		if (!is_migrate_isolate_page(page)) {
+			set_pageblock_migratetype(page, mt);
+			ret = len;
+		} else {
+			ret = -EBUSY;
+		}
+		spin_unlock_irqrestore(&zone->lock, flags);
+	}
+	folio_put(folio);
+out:
+	put_online_mems();
+	return ret;
+}
+
+static const struct file_operations mmguard_set_pageblock_type_fops = {
+	.owner = THIS_MODULE,
+	.write = mmguard_set_pageblock_type_write,
+	.llseek = noop_llseek,
+};
 #endif
 
 static int __init mmguard_audit_debugfs_init(void)
@@ -378,6 +440,8 @@ static int __init mmguard_audit_debugfs_init(void)
 #ifdef CONFIG_MEMORY_HOTPLUG
 	debugfs_create_file("pageblock_types", 0400, dir, NULL,
 			    &mmguard_pageblock_types_fops);
+	debugfs_create_file("set_pageblock_type", 0200, dir, NULL,
+			    &mmguard_set_pageblock_type_fops);
 #endif
 	return 0;
 }

@@ -9,28 +9,27 @@
  * type the caller passes, whatever it was before: an Unmovable or
  * Reclaimable pageblock comes back Movable.
  *
- * The test makes that state and looks at it:
- *  1. a child faults in page tables (one per 2 MiB of a large sparse
- *     mapping, read faults on the zero page): they are Unmovable
- *     allocations, and once the Unmovable free lists run dry they claim
- *     Movable pageblocks; the child exits and frees them, which leaves
- *     Unmovable pageblocks holding only free pages, so isolation passes
- *     over them;
- *  2. anonymous memory is faulted in, and in each memory block that has
- *     Unmovable or Reclaimable pageblocks one of its pages is pinned by
- *     vmsplice() into a pipe: migration cannot move a page with that extra
- *     reference, so the offline retries until its writer's alarm fires and
- *     fails with the block fully isolated (or fails earlier, at a pageblock
- *     with an unmovable page, with the pageblocks before it isolated);
- *  3. for each such block: the per-block pageblock counts of debugfs
- *     mmguard/pageblock_types before and after the failed offline must be
- *     equal, with no pageblock left Isolate.
+ * The test makes that state in a known place and looks at it:
+ *  1. THPs are faulted in until NR_MARKED of them lie in one memory block
+ *     (not memory0); each covers one pageblock whole, which debugfs
+ *     mmguard/set_pageblock_type (KUnit hook, both kernels) retypes
+ *     Unmovable, then Reclaimable: a pageblock with no free page whose
+ *     folio is still movable, so isolation passes over it;
+ *  2. one page of a marked THP is pinned by vmsplice() into a pipe, so
+ *     migration cannot empty the block: the offline retries until its
+ *     writer's alarm fires, then undoes the isolation;
+ *  3. the block's line of debugfs mmguard/pageblock_types before and after
+ *     the failed offline must be equal, with no pageblock left Isolate.
+ * Isolation stops at the first pageblock with an unmovable page; to be
+ * sure it reaches the marked ones, boot with movablecore= (THPs fill
+ * ZONE_MOVABLE first, and nothing unmovable is ever allocated there):
+ * that is how patches/reproducers runs it. A patched kernel passes either
+ * way.
  *
- * Bounded: each offline attempt is killed after OFFLINE_SECONDS, at most
- * MAX_BLOCKS blocks are tried. Needs root, debugfs and memory hotplug.
+ * Bounded: each offline attempt is killed after OFFLINE_SECONDS. Needs
+ * root, debugfs, THP and memory hotplug; skips otherwise.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -41,102 +40,55 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest.h"
 #include "mmguard_util.h"
 
 #define TYPES_FILE	"/sys/kernel/debug/mmguard/pageblock_types"
+#define SET_FILE	"/sys/kernel/debug/mmguard/set_pageblock_type"
 #define MEMORY_DIR	"/sys/devices/system/memory"
 #define OFFLINE_SECONDS	3
-#define MAX_BLOCKS	8
-#define MAX_TRACKED	256
-#define PT_SPAN		(2UL << 20)		/* one page table maps this */
-#define PT_TABLES	(48UL << 10)		/* 192 MiB of page tables */
+#define THP_SIZE	(2UL << 20)
+#define NR_MARKED	2
 
 enum { UNMOVABLE, MOVABLE, RECLAIMABLE, HIGHATOMIC, CMA, ISOLATE, NR_TYPES };
 static const char *const type_names[NR_TYPES] = {
 	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "CMA", "Isolate",
 };
 
-struct block_types {
-	long block;
-	unsigned long n[NR_TYPES];
-};
-
 static long page_size;
 
-/* Parses the debugfs readout: number of blocks filled in @out, or -1. */
-static int read_types(struct block_types *out, int max)
+/* @block's pageblock counts from the debugfs readout: 0, or -1. */
+static int read_block_types(long block, unsigned long *n)
 {
 	static char buf[1 << 16];
-	char *line, *save;
-	int nr = 0;
+	char *line, *save, key[32];
+	int t;
 
 	if (mmg_read_file(TYPES_FILE, buf, sizeof(buf)) <= 0)
 		return -1;
-	for (line = strtok_r(buf, "\n", &save); line && nr < max;
+	snprintf(key, sizeof(key), "memory%ld ", block);
+	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		struct block_types *b = &out[nr];
-		int t;
-
-		if (sscanf(line, "memory%ld", &b->block) != 1)
+		if (strncmp(line, key, strlen(key)))
 			continue;
 		for (t = 0; t < NR_TYPES; t++) {
-			char key[32], *at;
+			char *at;
 
 			snprintf(key, sizeof(key), " %s=", type_names[t]);
 			at = strstr(line, key);
-			b->n[t] = at ? strtoul(at + strlen(key), NULL, 10) : 0;
+			n[t] = at ? strtoul(at + strlen(key), NULL, 10) : 0;
 		}
-		nr++;
+		return 0;
 	}
-	return nr;
+	return -1;
 }
 
-static const struct block_types *find_block(const struct block_types *bt,
-					    int nr, long block)
+static void format_types(const unsigned long *n, char *s, size_t len)
 {
-	int i;
-
-	for (i = 0; i < nr; i++)
-		if (bt[i].block == block)
-			return &bt[i];
-	return NULL;
-}
-
-static void format_types(const struct block_types *b, char *s, size_t len)
-{
-	snprintf(s, len, "U%lu M%lu R%lu H%lu C%lu I%lu", b->n[UNMOVABLE],
-		 b->n[MOVABLE], b->n[RECLAIMABLE], b->n[HIGHATOMIC], b->n[CMA],
-		 b->n[ISOLATE]);
-}
-
-/* Step 1: a child faults in PT_TABLES page tables, then exits. */
-static int churn_page_tables(void)
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		size_t len = PT_TABLES * PT_SPAN;
-		volatile char *p = mmap(NULL, len, PROT_READ,
-					MAP_PRIVATE | MAP_ANONYMOUS |
-					MAP_NORESERVE, -1, 0);
-		unsigned long i;
-
-		if (p == MAP_FAILED)
-			_exit(1);
-		/* Not the huge zero page: it needs no page table. */
-		madvise((void *)p, len, MADV_NOHUGEPAGE);
-		for (i = 0; i < PT_TABLES; i++)
-			(void)p[i * PT_SPAN];
-		_exit(0);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+	snprintf(s, len, "U%lu M%lu R%lu H%lu C%lu I%lu", n[UNMOVABLE],
+		 n[MOVABLE], n[RECLAIMABLE], n[HIGHATOMIC], n[CMA], n[ISOLATE]);
 }
 
 /* The PFN behind @addr, or 0. */
@@ -152,106 +104,107 @@ static uint64_t pfn_of(int pagemap, void *addr)
 
 int main(void)
 {
-	static struct block_types before[MAX_TRACKED], after[MAX_TRACKED];
-	int nr_before, nr_after, i, pipefd[2], pagemap, nr_candidates = 0;
-	int kept = 0, changed = 0, offlined = 0, pinned = 0;
-	long candidates[MAX_BLOCKS], block_pages, block_bytes;
-	size_t anon_len;
-	char *anon;
+	unsigned long before[NR_TYPES], after[NR_TYPES];
+	long block, block_bytes, avail_kb, pb_pages;
+	int pagemap, pipefd[2], marked = 0, offline;
+	char state[512], cmd[64], was[64], now[64], zones[64];
+	char *map, *thp, *pin = NULL;
+	size_t len, off;
 
 	ksft_print_header();
 	page_size = sysconf(_SC_PAGESIZE);
+	pb_pages = THP_SIZE / page_size;
 	if (geteuid())
 		ksft_exit_skip("needs root\n");
 	block_bytes = mmg_read_long(MEMORY_DIR "/block_size_bytes", 16);
 	if (block_bytes <= 0)
 		ksft_exit_skip("no memory hotplug (" MEMORY_DIR ")\n");
-	if (read_types(before, MAX_TRACKED) <= 0)
-		ksft_exit_skip("no " TYPES_FILE " (mmguard KUnit hook)\n");
-	block_pages = block_bytes / page_size;
+	if (access(SET_FILE, W_OK))
+		ksft_exit_skip("no " SET_FILE " (mmguard KUnit hook)\n");
+	if (mmg_read_file("/sys/kernel/mm/transparent_hugepage/enabled", cmd,
+			  sizeof(cmd)) <= 0 || strstr(cmd, "[never]"))
+		ksft_exit_skip("THP is off\n");
+
 	ksft_set_plan(3);
 
-	/* 1: Unmovable pageblocks that hold only free pages. */
-	if (churn_page_tables())
-		ksft_exit_fail_msg("page-table churn failed\n");
-	mmg_write_file("/proc/sys/vm/drop_caches", "3");
-	nr_before = read_types(before, MAX_TRACKED);
-	for (i = 0; i < nr_before; i++)
-		if (before[i].block && (before[i].n[UNMOVABLE] ||
-					before[i].n[RECLAIMABLE]) &&
-		    nr_candidates < MAX_BLOCKS)
-			candidates[nr_candidates++] = before[i].block;
-	ksft_test_result(nr_candidates > 0,
-			 "%d memory blocks (not memory0) hold Unmovable or Reclaimable pageblocks\n",
-			 nr_candidates);
+	/*
+	 * 1-2: THPs over most of the free memory; retype the first NR_MARKED
+	 * that cover a pageblock of one block (not memory0).
+	 */
+	avail_kb = 0;
+	{
+		char mi[4096], *at;
 
-	/* 2: anonymous pages, one of them pinned in each candidate block. */
-	anon_len = (size_t)sysconf(_SC_AVPHYS_PAGES) * page_size / 2;
-	anon = mmap(NULL, anon_len, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (mmg_read_file("/proc/meminfo", mi, sizeof(mi)) > 0 &&
+		    (at = strstr(mi, "MemAvailable:")))
+			avail_kb = strtol(at + 13, NULL, 10);
+	}
+	len = (size_t)avail_kb * 1024 * 6 / 10 / THP_SIZE * THP_SIZE;
+	map = mmap(NULL, len + THP_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	pagemap = open("/proc/self/pagemap", O_RDONLY);
-	if (anon == MAP_FAILED || pagemap < 0 || pipe(pipefd))
+	if (!len || map == MAP_FAILED || pagemap < 0 || pipe(pipefd))
 		ksft_exit_fail_msg("setup: %s\n", strerror(errno));
-	madvise(anon, anon_len, MADV_NOHUGEPAGE);
-	memset(anon, 0x5a, anon_len);
-	for (i = 0; i < nr_candidates; i++) {
-		struct iovec iov = { .iov_len = page_size };
-		size_t off;
+	thp = (char *)(((uintptr_t)map + THP_SIZE - 1) & ~(THP_SIZE - 1));
+	madvise(thp, len, MADV_HUGEPAGE);
+	block = -1;
+	for (off = 0; off < len && marked < NR_MARKED; off += THP_SIZE) {
+		uint64_t pfn;
+		long b;
 
-		for (off = 0; off < anon_len && !iov.iov_base;
-		     off += page_size)
-			if (pfn_of(pagemap, anon + off) / block_pages ==
-			    (uint64_t)candidates[i])
-				iov.iov_base = anon + off;
-		if (iov.iov_base &&
-		    vmsplice(pipefd[1], &iov, 1, SPLICE_F_NONBLOCK) ==
-		    page_size)
-			pinned++;
-	}
-	ksft_print_msg("%zu MiB of anonymous memory, a page pinned in %d of %d blocks\n",
-		       anon_len >> 20, pinned, nr_candidates);
-
-	/* 3: a failed offline keeps every pageblock's type. */
-	for (i = 0; i < nr_candidates; i++) {
-		const struct block_types *b, *a;
-		char state[256], was[64], now[64];
-
-		/* The types right before the attempt are the reference. */
-		nr_before = read_types(before, MAX_TRACKED);
-		b = find_block(before, nr_before, candidates[i]);
-		if (!b)
+		memset(thp + off, 0x5a, THP_SIZE);
+		pfn = pfn_of(pagemap, thp + off);
+		b = pfn / (block_bytes / page_size);
+		if (!pfn || pfn % pb_pages || !b || (block >= 0 && b != block))
 			continue;
-		snprintf(state, sizeof(state), MEMORY_DIR "/memory%ld/state",
-			 b->block);
-		if (mmg_offline_block(state, OFFLINE_SECONDS) == 0) {
-			/* Went offline: onlining resets the types, by design. */
-			offlined++;
-			if (mmg_write_file(state, "online"))
-				ksft_exit_fail_msg("memory%ld stays offline\n",
-						   b->block);
+		snprintf(cmd, sizeof(cmd), "%#" PRIx64 " %s", pfn,
+			 marked ? "Reclaimable" : "Unmovable");
+		if (mmg_write_file(SET_FILE, cmd))	/* not a THP after all */
 			continue;
-		}
-		nr_after = read_types(after, MAX_TRACKED);
-		a = find_block(after, nr_after, b->block);
-		format_types(b, was, sizeof(was));
-		if (a)
-			format_types(a, now, sizeof(now));
-		if (a && !memcmp(a->n, b->n, sizeof(a->n))) {
-			kept++;
-			ksft_print_msg("memory%ld: %s before and after the failed offline\n",
-				       b->block, was);
-		} else {
-			changed++;
-			ksft_print_msg("memory%ld: %s before the failed offline, %s after\n",
-				       b->block, was, a ? now : "gone");
-		}
+		if (!pin)
+			pin = thp + off;
+		block = b;
+		marked++;
 	}
-	ksft_print_msg("%d blocks tried, %d went offline (not compared)\n",
-		       nr_candidates, offlined);
-	ksft_test_result(kept + changed > 0, "%d offlines failed\n",
-			 kept + changed);
-	ksft_test_result(kept + changed > 0 && !changed,
-			 "%d of %d blocks kept every pageblock's type through a failed offline\n",
-			 kept, kept + changed);
+	snprintf(state, sizeof(state), MEMORY_DIR "/memory%ld/valid_zones",
+		 block);
+	if (block < 0 || mmg_read_file(state, zones, sizeof(zones)) <= 0)
+		strcpy(zones, "?\n");
+	ksft_test_result(marked == NR_MARKED,
+			 "%d THP pageblocks in memory%ld retyped (%zu MiB faulted; zone %.*s)\n",
+			 marked, block, off >> 20, (int)strcspn(zones, "\n"),
+			 zones);
+	if (marked < NR_MARKED) {
+		ksft_test_result_skip("no failed offline to look at\n");
+		ksft_test_result_skip("no failed offline to look at\n");
+		ksft_finished();
+	}
+	snprintf(state, sizeof(state), MEMORY_DIR "/memory%ld/state", block);
+
+	/* 2: pin a marked THP and let the offline fail. */
+	{
+		struct iovec iov = { .iov_base = pin, .iov_len = page_size };
+
+		if (vmsplice(pipefd[1], &iov, 1, SPLICE_F_NONBLOCK) != page_size)
+			ksft_exit_fail_msg("vmsplice: %s\n", strerror(errno));
+	}
+	if (read_block_types(block, before))
+		ksft_exit_fail_msg("memory%ld not in " TYPES_FILE "\n", block);
+	offline = mmg_offline_block(state, OFFLINE_SECONDS);
+	if (!offline && mmg_write_file(state, "online"))
+		ksft_exit_fail_msg("%s: the block stays offline\n", state);
+	ksft_test_result(offline != 0,
+			 "offline of memory%ld with a pinned THP %s\n", block,
+			 offline == 2 ? "timed out" :
+			 offline ? "was refused" : "went through");
+
+	/* 3: every pageblock has its type back. */
+	if (read_block_types(block, after))
+		ksft_exit_fail_msg("memory%ld not in " TYPES_FILE "\n", block);
+	format_types(before, was, sizeof(was));
+	format_types(after, now, sizeof(now));
+	ksft_test_result(offline && !memcmp(before, after, sizeof(before)),
+			 "memory%ld: %s before the failed offline, %s after\n",
+			 block, was, now);
 	ksft_finished();
 }

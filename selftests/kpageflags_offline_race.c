@@ -29,8 +29,6 @@
  * memory hotplug; skips otherwise.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -111,38 +109,6 @@ static void __attribute__((noreturn)) reader(int idx, uint64_t pfn,
 	_exit(buf ? 0 : 1);
 }
 
-/* The highest block that goes offline (and comes back): its number, or -1. */
-static long pick_block(char *state, size_t len)
-{
-	struct dirent **names;
-	long found = -1;
-	int n, i;
-
-	n = scandir(MEMORY_DIR, &names, NULL, versionsort);
-	if (n < 0)
-		return -1;
-	for (i = n - 1; i >= 0; i--) {
-		const char *name = names[i]->d_name;
-		char buf[32];
-
-		if (found < 0 && !strncmp(name, "memory", 6) &&
-		    strcmp(name, "memory0") && isdigit(name[6])) {
-			snprintf(state, len, MEMORY_DIR "/%s/state", name);
-			if (mmg_read_file(state, buf, sizeof(buf)) > 0 &&
-			    !strncmp(buf, "online", 6) &&
-			    mmg_offline_block(state, OFFLINE_SECONDS) == 0) {
-				if (mmg_write_file(state, "online"))
-					ksft_exit_fail_msg("%s stays offline\n",
-							   name);
-				found = strtol(name + 6, NULL, 10);
-			}
-		}
-		free(names[i]);
-	}
-	free(names);
-	return found;
-}
-
 /* True once every reader has exited (they only do on error or oops). */
 static bool readers_gone(const pid_t *pids, int n)
 {
@@ -198,7 +164,9 @@ int main(void)
 	block_bytes = mmg_read_long(MEMORY_DIR "/block_size_bytes", 16);
 	if (block_bytes <= 0)
 		ksft_exit_skip("no memory hotplug (" MEMORY_DIR ")\n");
-	block = pick_block(state, sizeof(state));
+	block = mmg_pick_offlinable_block(state, sizeof(state), OFFLINE_SECONDS);
+	if (block == -2)
+		ksft_exit_fail_msg("%s: the block stays offline\n", state);
 	if (block < 0)
 		ksft_exit_skip("no memory block goes offline\n");
 

@@ -6,7 +6,10 @@
 #ifndef MMGUARD_UTIL_H
 #define MMGUARD_UTIL_H
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -82,6 +85,41 @@ static inline int mmg_offline_block(const char *state, unsigned int seconds)
 	if (WIFSIGNALED(status))
 		return 2;
 	return WEXITSTATUS(status);
+}
+
+/*
+ * The highest memory block (not memory0) that goes offline when asked and
+ * online again: its number (its state file in @state), -1 if none does,
+ * -2 if one stays offline (its state file in @state).
+ */
+static inline long mmg_pick_offlinable_block(char *state, size_t len,
+					     unsigned int seconds)
+{
+	struct dirent **names;
+	long found = -1;
+	int n, i;
+
+	n = scandir("/sys/devices/system/memory", &names, NULL, versionsort);
+	if (n < 0)
+		return -1;
+	for (i = n - 1; i >= 0; i--) {
+		const char *name = names[i]->d_name;
+		char buf[32];
+
+		if (found == -1 && !strncmp(name, "memory", 6) &&
+		    strcmp(name, "memory0") && isdigit(name[6])) {
+			snprintf(state, len,
+				 "/sys/devices/system/memory/%s/state", name);
+			if (mmg_read_file(state, buf, sizeof(buf)) > 0 &&
+			    !strncmp(buf, "online", 6) &&
+			    mmg_offline_block(state, seconds) == 0)
+				found = mmg_write_file(state, "online") ? -2 :
+					strtol(name + 6, NULL, 10);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return found;
 }
 
 #endif /* MMGUARD_UTIL_H */
