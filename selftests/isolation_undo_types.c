@@ -131,15 +131,8 @@ int main(void)
 	 * 1-2: THPs over most of the free memory; retype the first NR_MARKED
 	 * that cover a pageblock of one block (not memory0).
 	 */
-	avail_kb = 0;
-	{
-		char mi[4096], *at;
-
-		if (mmg_read_file("/proc/meminfo", mi, sizeof(mi)) > 0 &&
-		    (at = strstr(mi, "MemAvailable:")))
-			avail_kb = strtol(at + 13, NULL, 10);
-	}
-	len = (size_t)avail_kb * 1024 * 6 / 10 / THP_SIZE * THP_SIZE;
+	avail_kb = mmg_meminfo_kb("MemAvailable");
+	len = avail_kb <= 0 ? 0 : (size_t)avail_kb * 1024 * 6 / 10 / THP_SIZE * THP_SIZE;
 	map = mmap(NULL, len + THP_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	pagemap = open("/proc/self/pagemap", O_RDONLY);

@@ -66,6 +66,23 @@ static inline long mmg_read_long(const char *path, int base)
 	       strtol(buf, NULL, base);
 }
 
+/* A /proc/meminfo field in kB, or -1. */
+static inline long mmg_meminfo_kb(const char *field)
+{
+	char buf[4096], *p;
+	size_t len = strlen(field);
+
+	if (mmg_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, field, len) && p[len] == ':')
+			return atol(p + len + 1);
+	}
+	return -1;
+}
+
 /*
  * Writes "offline" to a memory block's @state file from a child killed
  * after @seconds (the signal makes offline_pages() give up and roll back):

@@ -90,23 +90,6 @@ static long page_size;
 static int hp_cpus[MAX_CPUS];		/* CPUs with a writable online file */
 static int nr_hp;
 
-/* A /proc/meminfo field in kB, or -1. */
-static long meminfo(const char *field)
-{
-	char buf[4096], *p;
-	size_t len = strlen(field);
-
-	if (mmg_read_file("/proc/meminfo", buf, sizeof(buf)) < 0)
-		return -1;
-	for (p = buf; p; p = strchr(p, '\n')) {
-		if (*p == '\n')
-			p++;
-		if (!strncmp(p, field, len) && p[len] == ':')
-			return atol(p + len + 1);
-	}
-	return -1;
-}
-
 /* Sum of the /proc/vmstat counters whose name starts with @prefix. */
 static unsigned long vmstat(const char *prefix)
 {
@@ -485,7 +468,7 @@ int main(void)
 	memset(sh, 0, sizeof(*sh));
 	set_oom_score_adj("-1000");
 
-	total = meminfo("MemTotal");
+	total = mmg_meminfo_kb("MemTotal");
 	min_free_kb = 0;
 	if (mmg_read_file("/proc/sys/vm/min_free_kbytes", buf, sizeof(buf)) > 0)
 		min_free_kb = atol(buf);
@@ -499,7 +482,7 @@ int main(void)
 		       mmg_now() - t0);
 
 	/* Lazy pool first, so the fill below pushes part of it out. */
-	free_start = meminfo("MemFree");
+	free_start = mmg_meminfo_kb("MemFree");
 	for (i = 0; i < ncpus; i++) {
 		pids[nproc] = fork();
 		if (pids[nproc] == 0)
@@ -539,7 +522,7 @@ int main(void)
 	while (sh->fill_kb + FILL_CHUNK / 1024 * ncpus < fill_target &&
 	       mmg_now() < fill_deadline)
 		usleep(100000);
-	free_filled = meminfo("MemFree");
+	free_filled = mmg_meminfo_kb("MemFree");
 	ksft_print_msg("filled %lu kB in %.1f s, MemFree %ld kB\n", sh->fill_kb,
 		       mmg_now() - t0, free_filled);
 	ksft_test_result(sh->fill_kb + FILL_CHUNK / 1024 * ncpus >= fill_target,
@@ -629,7 +612,7 @@ int main(void)
 			       bad_zones, worst_diff);
 	ksft_test_result(bad_zones == 0,
 			 "free blocks of every zone add up to its nr_free_pages\n");
-	free_end = meminfo("MemFree");
+	free_end = mmg_meminfo_kb("MemFree");
 	ksft_print_msg("MemFree %ld kB before, %ld kB filled, %ld kB after\n",
 		       free_start, free_filled, free_end);
 	/* Slab and page tables grown by the stress may keep a little. */
