@@ -5,7 +5,9 @@
 #  - each patches/mutations/*.patch: the patched kernel booted with the
 #    mutation's Mutation-Boot words (must pass, no report) and the patched
 #    kernel with the mutation applied (some report's signature must match
-#    the extended regular expression Mutation-Expect). Both boots run KUnit
+#    the extended regular expression Mutation-Expect; or, for a patch with
+#    "Mutation-Fails: SUITE", SUITE must fail with no kernel report and one of
+#    its diagnostic lines must match Mutation-Expect). Both boots run KUnit
 #    only, unless the patch has a Mutation-Args line: tool options such as
 #    "--selftest NAME --kunit-filter none --cpus 3" that replace
 #    --no-selftests.
@@ -47,6 +49,13 @@ has_report() {
 first_report() {
 	jq -r 'if (.reports | length) == 0 then "-" else
 		(.reports | min_by(.console_lines[0]) | "\(.signature) @ \(.printk_time // "?")s") end' "$json" 2>/dev/null || echo "?"
+}
+
+# suite_says SUITE RE: does a diagnostic line of SUITE or its cases match?
+suite_says() {
+	[ "$(jq --arg n "$1" --arg re "$2" \
+		'[.suites[] | select(.name == $n) | .. | .diagnostics? // empty | .[] | test($re)] | any' \
+		"$json" 2>/dev/null)" = true ]
 }
 
 suite_status() { # NAME: the top-level test's status, or "missing"
@@ -99,6 +108,7 @@ for patch in "$here"/patches/mutations/*.patch; do
 	boot=$(sed -n 's/^Mutation-Boot: *//p' "$patch" | head -n 1)
 	expect=$(sed -n 's/^Mutation-Expect: *//p' "$patch" | head -n 1)
 	margs=$(sed -n 's/^Mutation-Args: *//p' "$patch" | head -n 1)
+	fails=$(sed -n 's/^Mutation-Fails: *//p' "$patch" | head -n 1)
 	append=()
 	for word in $boot; do append+=(--append "$word"); done
 	read -ra what <<<"${margs:---no-selftests}"
@@ -109,6 +119,14 @@ for patch in "$here"/patches/mutations/*.patch; do
 	cell "$name" check patched "silent${boot:+ ($boot)}" "$v" "exit $rc, report $seen"
 	run "mutation-$name" "${append[@]}" --mutation "$patch"
 	seen=$(first_report)
+	if [ -n "$fails" ]; then
+		status=$(suite_status "$fails")
+		[ -n "$expect" ] && [ "$rc" -eq 1 ] && [ "$status" = fail ] &&
+			suite_says "$fails" "$expect" && v=ok || v=FAIL
+		cell "$name" check "patched + mutation" "$fails fails: /${expect:-?}/" "$v" \
+			"suite $status, report $seen"
+		continue
+	fi
 	[ -n "$expect" ] && [ "$rc" -eq 2 ] && has_report "$expect" && v=ok || v=FAIL
 	cell "$name" check "patched + mutation" "report /${expect:-?}/" "$v" "$seen"
 done

@@ -125,7 +125,10 @@ PreparedTree prepare(const Workspace& ws, const Options& o) {
     t.force = o.force;
     for (const auto& m : o.mutations) {
         fs::path p = m;
-        if (!fs::exists(p)) p = ws.patches() / "mutations" / (m + (p.extension() == ".patch" ? "" : ".patch"));
+        if (fs::exists(p))
+            p = fs::absolute(p);  // git apply runs in the kernel tree
+        else
+            p = ws.patches() / "mutations" / (m + (p.extension() == ".patch" ? "" : ".patch"));
         t.extra.push_back(p);
     }
     PreparedTree tree = prepare_tree(ws, t);
