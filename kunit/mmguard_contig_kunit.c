@@ -179,21 +179,21 @@ static void mmguard_loader_report(struct kunit *test,
  * the block (free_unref_page() sends it to the isolate list); the drain
  * that alloc_contig_range() and memory offline do next puts the rest there
  * (free_pcppages_bulk() re-reads the block type); the undo moves them back.
- * The audit runs at each of the three points.  The block is a MOVABLE one,
- * so that the base kernel's undo (which makes every block MOVABLE) changes
- * no block's type either.
+ * The audit runs at each of the three points.  The block is a MOVABLE (or
+ * CMA) one and the undo names its own type, so that the base kernel's undo
+ * (which sets the type it is given) changes no block's type either.
  */
 static void mmguard_isolate_loader_blocks_keeps_counters(struct kunit *test)
 {
 	struct mmguard_loader *l = mmguard_loader_start(test);
-	unsigned int round, isolated = 0, busy = 0, no_block = 0;
+	unsigned int round, isolated = 0, busy = 0, no_block = 0, cma = 0;
 	unsigned long deadline;
 
 	for (round = 0; round < MMGUARD_ISOLATE_ROUNDS; round++) {
 		unsigned long start, end, adopted;
 		struct page *block;
 		struct zone *zone;
-		int ret;
+		int mt, ret;
 
 		block = alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_NOWARN |
 				    __GFP_NORETRY, pageblock_order);
@@ -205,6 +205,21 @@ static void mmguard_isolate_loader_blocks_keeps_counters(struct kunit *test)
 		start = page_to_pfn(block);
 		end = start + pageblock_nr_pages;
 		zone = page_zone(block);
+		/*
+		 * A movable allocation may come from CMA (when CMA holds over
+		 * half of the free pages); such a block is isolated the way
+		 * cma_alloc() does it, as MIGRATE_CMA.
+		 */
+		mt = get_pageblock_migratetype(block);
+		if (!is_migrate_movable(mt)) {
+			unsigned long i;
+
+			for (i = 0; i < pageblock_nr_pages; i++)
+				__free_page(block + i);
+			no_block++;
+			continue;
+		}
+		cma += is_migrate_cma(mt);
 
 		adopted = READ_ONCE(l->adopted);
 		/* pairs with the loader's acquire in mmguard_loader_adopt() */
@@ -219,8 +234,7 @@ static void mmguard_isolate_loader_blocks_keeps_counters(struct kunit *test)
 
 		/* Busy while the loader holds a page of the block. */
 		deadline = jiffies + 2 * HZ;
-		while ((ret = start_isolate_page_range(start, end,
-						       MIGRATE_MOVABLE, 0,
+		while ((ret = start_isolate_page_range(start, end, mt, 0,
 						       GFP_KERNEL)) == -EBUSY &&
 		       time_before(jiffies, deadline)) {
 			busy++;
@@ -233,11 +247,11 @@ static void mmguard_isolate_loader_blocks_keeps_counters(struct kunit *test)
 		mmguard_audit_all_zones(test, "with the loader's pageblock isolated");
 		drain_all_pages(zone);
 		mmguard_audit_all_zones(test, "after draining into the isolated pageblock");
-		undo_isolate_page_range(start, end, MIGRATE_MOVABLE);
+		undo_isolate_page_range(start, end, mt);
 		mmguard_audit_all_zones(test, "after undoing the isolation");
 	}
-	kunit_info(test, "%u of %u rounds isolated a pageblock on the loader's pcp list (%u busy tries, %u without a free pageblock)",
-		   isolated, MMGUARD_ISOLATE_ROUNDS, busy, no_block);
+	kunit_info(test, "%u of %u rounds isolated a pageblock on the loader's pcp list (%u of them CMA; %u busy tries, %u without a free movable pageblock)",
+		   isolated, MMGUARD_ISOLATE_ROUNDS, cma, busy, no_block);
 	mmguard_loader_report(test, l);
 	KUNIT_EXPECT_GT_MSG(test, isolated, 0U,
 			    "no pageblock could be isolated: the case checked nothing");

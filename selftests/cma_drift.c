@@ -20,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -170,7 +171,7 @@ static void stop_loaders(pid_t *pids, int n)
  */
 static int cma_cycle(const char *dir, long pages)
 {
-	char path[512], count[32];
+	char path[PATH_MAX + 8], count[32];	/* @dir + "/alloc" */
 	long used0, used1, used2;
 	int ret;
 
@@ -251,7 +252,7 @@ int main(void)
 	pid_t loaders[MAX_LOADERS];
 	int nloaders, i, ok = 0, failed = 0, bad = 0;
 	int offlined = 0, refused = 0, timeouts = 0;
-	char area[512];
+	char area[PATH_MAX];
 	long pages;
 
 	page_size = sysconf(_SC_PAGESIZE);

@@ -15,9 +15,13 @@
  *     mmguard/set_pageblock_type (KUnit hook, both kernels) retypes
  *     Unmovable, then Reclaimable: a pageblock with no free page whose
  *     folio is still movable, so isolation passes over it;
- *  2. one page of a marked THP is pinned by vmsplice() into a pipe, so
+ *  2. one page of every marked THP is pinned by vmsplice() into a pipe, so
  *     migration cannot empty the block: the offline retries until its
- *     writer's alarm fires, then undoes the isolation;
+ *     writer's alarm fires, then undoes the isolation.  Each marked
+ *     pageblock stays in use: a marked THP that migrated away would leave
+ *     its pageblock free, and a movable allocation may then claim the free
+ *     block by fallback and rightly make it Movable (seen in CI when only
+ *     one THP was pinned);
  *  3. the block's line of debugfs mmguard/pageblock_types before and after
  *     the failed offline must be equal, with no pageblock left Isolate.
  * Isolation stops at the first pageblock with an unmovable page; to be
@@ -108,7 +112,8 @@ int main(void)
 	long block, block_bytes, avail_kb, pb_pages;
 	int pagemap, pipefd[2], marked = 0, offline;
 	char state[512], cmd[64], was[64], now[64], zones[64];
-	char *map, *thp, *pin = NULL;
+	char *map, *thp, *pin[NR_MARKED];
+	int i;
 	size_t len, off;
 
 	ksft_print_header();
@@ -154,8 +159,7 @@ int main(void)
 			 marked ? "Reclaimable" : "Unmovable");
 		if (mmg_write_file(SET_FILE, cmd))	/* not a THP after all */
 			continue;
-		if (!pin)
-			pin = thp + off;
+		pin[marked] = thp + off;
 		block = b;
 		marked++;
 	}
@@ -174,9 +178,9 @@ int main(void)
 	}
 	snprintf(state, sizeof(state), MEMORY_DIR "/memory%ld/state", block);
 
-	/* 2: pin a marked THP and let the offline fail. */
-	{
-		struct iovec iov = { .iov_base = pin, .iov_len = page_size };
+	/* 2: pin every marked THP and let the offline fail. */
+	for (i = 0; i < NR_MARKED; i++) {
+		struct iovec iov = { .iov_base = pin[i], .iov_len = page_size };
 
 		if (vmsplice(pipefd[1], &iov, 1, SPLICE_F_NONBLOCK) != page_size)
 			ksft_exit_fail_msg("vmsplice: %s\n", strerror(errno));
@@ -187,7 +191,7 @@ int main(void)
 	if (!offline && mmg_write_file(state, "online"))
 		ksft_exit_fail_msg("%s: the block stays offline\n", state);
 	ksft_test_result(offline != 0,
-			 "offline of memory%ld with a pinned THP %s\n", block,
+			 "offline of memory%ld with pinned THPs %s\n", block,
 			 offline == 2 ? "timed out" :
 			 offline ? "was refused" : "went through");
 
