@@ -98,15 +98,6 @@ static int mmguard_test_init(struct kunit *test)
 	return 0;
 }
 
-/*
- * Runs after the case, in a separate cleanup kthread (6.12 KUnit), before
- * the deferred actions: whatever the case did, every zone must be clean.
- */
-static void mmguard_test_exit(struct kunit *test)
-{
-	mmguard_audit_all_zones(test, "after the case");
-}
-
 struct mmguard_pages {
 	struct page *page;
 	unsigned int order;
@@ -617,7 +608,7 @@ static struct kunit_case mmguard_freepages_cases[] = {
 static struct kunit_suite mmguard_freepages_suite = {
 	.name = "mmguard_freepages",
 	.init = mmguard_test_init,
-	.exit = mmguard_test_exit,
+	.exit = mmguard_audit_exit,
 	.test_cases = mmguard_freepages_cases,
 };
 

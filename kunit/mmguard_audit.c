@@ -277,6 +277,11 @@ void mmguard_audit_all_zones(struct kunit *test, const char *when)
 	}
 }
 
+void mmguard_audit_exit(struct kunit *test)
+{
+	mmguard_audit_all_zones(test, "after the case");
+}
+
 /*
  * debugfs: one line per populated zone, "key=value" words after the zone:
  *   node 0 zone DMA32 free=E/A/D cma=E/A/D highatomic=E/A/D reserved=E/A/D

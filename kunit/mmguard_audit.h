@@ -64,4 +64,11 @@ void mmguard_expect_clean(struct kunit *test, struct zone *zone,
 /* mmguard_expect_clean() for every populated zone. */
 void mmguard_audit_all_zones(struct kunit *test, const char *when);
 
+/*
+ * A suite's .exit (KUnit runs it after the case, in its cleanup kthread,
+ * before the case's deferred actions): whatever the case did, every zone
+ * must be clean.
+ */
+void mmguard_audit_exit(struct kunit *test);
+
 #endif

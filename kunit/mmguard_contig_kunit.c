@@ -415,11 +415,6 @@ static void mmguard_min_free_kbytes_changes_keep_pages_placed(struct kunit *test
 			    "no page stayed on this CPU's pcp list: the case checked nothing");
 }
 
-static void mmguard_contig_exit(struct kunit *test)
-{
-	mmguard_audit_all_zones(test, "after the case");
-}
-
 static struct kunit_case mmguard_contig_cases[] = {
 	KUNIT_CASE(mmguard_isolate_loader_blocks_keeps_counters),
 	KUNIT_CASE(mmguard_contig_alloc_under_load_keeps_counters),
@@ -430,7 +425,7 @@ static struct kunit_case mmguard_contig_cases[] = {
 
 static struct kunit_suite mmguard_contig_suite = {
 	.name = "mmguard_contig",
-	.exit = mmguard_contig_exit,
+	.exit = mmguard_audit_exit,
 	.test_cases = mmguard_contig_cases,
 };
 

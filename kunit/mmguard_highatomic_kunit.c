@@ -252,11 +252,6 @@ static int mmguard_ha_init(struct kunit *test)
 	return 0;
 }
 
-static void mmguard_ha_exit(struct kunit *test)
-{
-	mmguard_audit_all_zones(test, "after the case");
-}
-
 /* Reserve a MAX_PAGE_ORDER unit and a pageblock unit; 0 on success. */
 static int mmguard_ha_reserve_two(struct kunit *test,
 				  struct mmguard_ha_ctx *ctx)
@@ -375,7 +370,7 @@ static struct kunit_case mmguard_highatomic_cases[] = {
 static struct kunit_suite mmguard_highatomic_suite = {
 	.name = "mmguard_highatomic",
 	.init = mmguard_ha_init,
-	.exit = mmguard_ha_exit,
+	.exit = mmguard_audit_exit,
 	.test_cases = mmguard_highatomic_cases,
 };
 

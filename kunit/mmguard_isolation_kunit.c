@@ -88,11 +88,6 @@ static int mmguard_iso_init(struct kunit *test)
 	return 0;
 }
 
-static void mmguard_iso_exit(struct kunit *test)
-{
-	mmguard_audit_all_zones(test, "after the case");
-}
-
 static void mmguard_expect_block_type(struct kunit *test, unsigned long pfn,
 				      int want, const char *when)
 {
@@ -169,7 +164,7 @@ static struct kunit_case mmguard_isolation_cases[] = {
 static struct kunit_suite mmguard_isolation_suite = {
 	.name = "mmguard_isolation",
 	.init = mmguard_iso_init,
-	.exit = mmguard_iso_exit,
+	.exit = mmguard_audit_exit,
 	.test_cases = mmguard_isolation_cases,
 };
 kunit_test_suite(mmguard_isolation_suite);
