@@ -51,6 +51,7 @@
 // kMaxDroppedSignatures distinct signatures; dropped_reports() has the total.
 
 #include "kernel_report.h"
+#include "report_title.h"
 
 #include <re2/re2.h>
 #include <re2/set.h>
@@ -76,6 +77,7 @@ constexpr std::size_t kReservedFatalReports = 16;
 constexpr std::size_t kMaxContextBytes = std::size_t{32} << 20;
 constexpr std::size_t kMaxMessageLength = 200;
 constexpr std::size_t kMaxFunctionLength = 128;
+constexpr std::size_t kMaxTitleFrames = 8;     // frames kept to name alternative titles
 
 // ---------------------------------------------------------------------------
 // Pattern tables.
@@ -154,6 +156,11 @@ const TitleSpec kTitleSpecs[] = {
     {R"(^(?:Oops: |Internal error: )?([A-Za-z][\w -]*?): ?[0-9a-f]{4,} \[#\d+\])", "Oops", "{1}",
      "Oops: {m}", 0, 0, kDieLine},
     {R"(^WARNING: (.+))", "WARNING", "{1}", "WARNING: {m}", 0, 0, kCutMessage},
+    // lockdep's older bracketed banners: "[ BUG: bad unlock balance detected! ]"
+    {R"(^\[ (?:BUG|INFO): (.+?) \]$)", "WARNING", "{1}", "WARNING: {m}", 0, 0, 0},
+    // kmemleak: "unreferenced object 0xffff888003a1c000 (size 64):", then its backtrace
+    {R"(^unreferenced object 0x[0-9a-f]+ \(size \d+\):)", "memory leak", "memory leak",
+     "{m}", 0, 0, 0},
 };
 
 // Reasons of page dumps that report a refused request, not a bug: memory
@@ -296,7 +303,7 @@ struct Patterns {
     Rx dump_reason{R"(^page dumped because: (.+))"};
     Rx kasan_range{R"(^KASAN: (\S+) in range)"};
     Rx cpu_line{R"(^CPU: ?\d+ )"};
-    Rx call_trace{R"(^Call [Tt]race:)"};
+    Rx call_trace{R"(^(?:Call [Tt]race:|backtrace(?: \(crc [0-9a-f]+\))?:))"};
     Rx marker{R"(^<(/?)(TASK|IRQ|NMI|SOFTIRQ|#DF|#MC|#VC|EOE|EOI)>)"};
     Rx tail_line{kTailLineRegex};
     Rx register_line{kRegisterLineRegex};
@@ -551,6 +558,7 @@ struct OpenReport {
     std::string rip_function;     // first "RIP:" function, skipped or not
     std::string frame_function;   // first reliable frame not in kSkipFunctions
     std::string any_frame;        // first reliable frame
+    std::vector<std::string> frames;  // reliable frames not in kSkipFunctions (bounded)
     Phase phase = Phase::Header;
     int depth = 0;
     bool cpu_seen = false;
@@ -568,6 +576,7 @@ struct ReportDetector::Impl {
     Pending pending;
     bool saw_panic = false;
     std::size_t fatal_past_cap = 0;
+    bool last_stored = false;   // the latest report was stored (may absorb its panic)
     std::size_t context_bytes = 0;
     std::size_t dropped = 0;
     std::vector<ReportGroup> dropped_groups;
@@ -609,13 +618,17 @@ std::size_t ReportDetector::dropped_reports() const { return impl_->dropped; }
 std::vector<ReportGroup> ReportDetector::groups() const {
     std::vector<ReportGroup> out = deduplicate(impl_->reports);
     std::unordered_map<std::string, std::size_t> index;
-    for (std::size_t i = 0; i < out.size(); ++i) index.emplace(out[i].first.signature, i);
+    for (std::size_t i = 0; i < out.size(); ++i) index.emplace(out[i].first.title, i);
     for (const auto& g : impl_->dropped_groups) {
-        auto it = index.find(g.first.signature);
+        auto it = index.find(g.first.title);
         if (it != index.end()) {
-            out[it->second].count += g.count;
+            ReportGroup& into = out[it->second];
+            into.count += g.count;
+            if (std::find(into.signatures.begin(), into.signatures.end(), g.first.signature) ==
+                into.signatures.end())
+                into.signatures.push_back(g.first.signature);
         } else {
-            index.emplace(g.first.signature, out.size());
+            index.emplace(g.first.title, out.size());
             out.push_back(g);
         }
     }
@@ -648,7 +661,7 @@ const CompiledTitle* ReportDetector::Impl::match_title(std::string_view lt,
     // Every title starts with a letter; most console lines need no regex.
     if (lt.empty()) return nullptr;
     char c = lt.front();
-    if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z')) return nullptr;
+    if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && c != '[') return nullptr;
     std::vector<int> hits;
     if (!p.title_set.Match(lt, &hits) || hits.empty()) return nullptr;
     const CompiledTitle& t = p.titles[static_cast<std::size_t>(*std::min_element(hits.begin(), hits.end()))];
@@ -755,6 +768,7 @@ void ReportDetector::Impl::flush_pending() {
     r.kind = "page dump";
     r.message = block.dump_reason;
     r.signature = block.dump_reason.empty() ? "page dump" : "page dump: " + block.dump_reason;
+    r.title = make_titles(r.kind, r.message, {}, {}).title;
     r.first_line = block.first_line;
     r.last_line = block.dump_end_line;
     r.timestamp = block.first_timestamp;
@@ -957,6 +971,10 @@ bool ReportDetector::Impl::handle_open(const ConsoleLine& line, std::string_view
         for (const auto& rx : p.frames) {
             if (RE2::PartialMatch(lt, rx->re, &q, &name)) {
                 append(line, text);
+                if (q.empty() && o.frames.size() < kMaxTitleFrames) {
+                    std::string fn = normalise_function(name);
+                    if (!fn.empty() && !is_skipped_function(fn)) o.frames.push_back(fn);
+                }
                 if (q.empty() && o.frame_function.empty()) {
                     std::string fn = normalise_function(name);
                     if (o.any_frame.empty()) o.any_frame = fn;
@@ -1051,11 +1069,31 @@ void ReportDetector::Impl::close_open() {
     if (!(spec.flags & kNoFunctionInSig) && !r.function.empty()) sig += " in " + r.function;
     if (!o.detail.empty()) sig += ": " + o.detail;
     r.signature = std::move(sig);
+    std::vector<std::string> candidates;
+    for (const std::string* fn : {&o.rip_function, &o.title_function})
+        if (!fn->empty() && !is_skipped_function(*fn)) candidates.push_back(*fn);
+    candidates.insert(candidates.end(), o.frames.begin(), o.frames.end());
+    if (candidates.empty() && !r.function.empty()) candidates.push_back(r.function);
+    ReportTitles titles = make_titles(r.kind, r.message, candidates, r.context);
+    r.title = std::move(titles.title);
+    r.alt_titles = std::move(titles.alt_titles);
     store(std::move(r));
 }
 
 void ReportDetector::Impl::store(KernelReport r) {
     if (r.fatal) saw_panic = true;
+    if (r.kind == "panic" && last_stored && !reports.empty() && reports.back().kind != "panic" &&
+        is_consequence_panic(r.message)) {
+        // The panic is how the report before it ended: one report, now fatal.
+        KernelReport& cause = reports.back();
+        cause.fatal = true;
+        cause.last_line = r.last_line;
+        for (auto& l : r.context) {
+            if (cause.context.size() >= kMaxReportContextLines) break;
+            cause.context.push_back(std::move(l));
+        }
+        return;
+    }
     bool fits = reports.size() < kMaxStoredReports;
     if (!fits && r.fatal && fatal_past_cap < kReservedFatalReports) {
         ++fatal_past_cap;
@@ -1070,8 +1108,10 @@ void ReportDetector::Impl::store(KernelReport r) {
             context_bytes += bytes;
         }
         reports.push_back(std::move(r));
+        last_stored = true;
         return;
     }
+    last_stored = false;
     ++dropped;
     auto it = dropped_index.find(r.signature);
     if (it != dropped_index.end()) {
@@ -1080,7 +1120,8 @@ void ReportDetector::Impl::store(KernelReport r) {
         r.context.clear();
         r.context.shrink_to_fit();
         dropped_index.emplace(r.signature, dropped_groups.size());
-        dropped_groups.push_back(ReportGroup{std::move(r), 1});
+        std::string signature = r.signature;
+        dropped_groups.push_back(ReportGroup{std::move(r), 1, {std::move(signature)}});
     }
     // Past kMaxDroppedSignatures distinct signatures, only `dropped` counts.
 }
@@ -1091,11 +1132,14 @@ std::vector<ReportGroup> deduplicate(const std::vector<KernelReport>& reports) {
     std::vector<ReportGroup> out;
     std::unordered_map<std::string, std::size_t> index;
     for (const auto& r : reports) {
-        auto [it, inserted] = index.emplace(r.signature, out.size());
+        auto [it, inserted] = index.emplace(r.title, out.size());
         if (inserted) {
-            out.push_back(ReportGroup{r, 1});
+            out.push_back(ReportGroup{r, 1, {r.signature}});
         } else {
-            ++out[it->second].count;
+            ReportGroup& g = out[it->second];
+            ++g.count;
+            if (std::find(g.signatures.begin(), g.signatures.end(), r.signature) == g.signatures.end())
+                g.signatures.push_back(r.signature);
         }
     }
     return out;

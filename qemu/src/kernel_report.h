@@ -29,6 +29,8 @@ struct KernelReport {
     std::string function;   // first meaningful function, "" if none found
     std::string file;       // source file if the report names one, no line number
     std::string signature;  // kind + message + function, stable across runs
+    std::string title;      // syzkaller-style title ("kernel BUG in F"), see report_title.h
+    std::vector<std::string> alt_titles;  // the same title naming the next frames
     std::size_t first_line = 0;   // console line numbers of the report
     std::size_t last_line = 0;
     std::optional<double> timestamp;
@@ -36,14 +38,18 @@ struct KernelReport {
     std::vector<std::string> context;  // the report's lines (bounded)
 };
 
+// Reports sharing a title; every distinct signature under it is listed.
 struct ReportGroup {
     KernelReport first;   // the first occurrence, with its context
     std::size_t count = 0;
+    std::vector<std::string> signatures;  // in order of first appearance
 };
 
 // Streaming detector: feed every console line; completed reports are
 // collected in order. One crash often yields several reports (a page dump, a
-// BUG, then a panic); each is kept, deduplication is by signature.
+// BUG); each is kept, deduplication is by title. A panic that is the
+// consequence of the report before it ("Fatal exception", "panic_on_warn
+// set") is folded into that report (which becomes fatal), not kept apart.
 class ReportDetector {
 public:
     ReportDetector();
@@ -71,7 +77,7 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// Groups reports by signature, in order of first appearance.
+// Groups reports by title, in order of first appearance.
 std::vector<ReportGroup> deduplicate(const std::vector<KernelReport>& reports);
 
 // Replaces numbers and addresses in a message with "N" (decimal and hex runs,

@@ -125,7 +125,8 @@ Verdict judge(const BootResult& boot, const Expectations& expect) {
     if (expect.expect_report) {
         bool found = false;
         for (const auto& g : groups)
-            found |= g.first.signature.find(expect.expect_signature) != std::string::npos;
+            for (const auto& sig : g.signatures)
+                found |= sig.find(expect.expect_signature) != std::string::npos;
         if (!found)
             raise(kExitTestFailure, fmt::format("expected a kernel report matching '{}', saw none", expect.expect_signature));
     } else if (!groups.empty()) {
@@ -191,7 +192,8 @@ void write_results_json(const fs::path& path, const RunInfo& info, const BootRes
     j["reports"] = json::array();
     for (const auto& g : boot.report_groups) {
         const auto& r = g.first;
-        j["reports"].push_back({{"signature", r.signature}, {"kind", r.kind}, {"message", r.message},
+        j["reports"].push_back({{"signature", r.signature}, {"title", r.title}, {"alt_titles", r.alt_titles},
+                                {"signatures", g.signatures}, {"kind", r.kind}, {"message", r.message},
                                 {"function", r.function}, {"file", r.file}, {"count", g.count},
                                 {"fatal", r.fatal}, {"console_lines", {r.first_line, r.last_line}},
                                 {"printk_time", r.timestamp ? nlohmann::json(*r.timestamp) : nlohmann::json()},

@@ -283,7 +283,8 @@ TEST(KernelReportTest, SeedVmBugOnPageGivesOneKernelBugWithTheDumpReason) {
     ConsoleFeeder(det).feed(kSeedVmBugOnPage);
     det.finish();
     const auto& reports = det.reports();
-    ASSERT_EQ(reports.size(), 2u) << ::testing::PrintToString(Signatures(reports));
+    // The panic ("Fatal exception") is folded into the BUG it ends.
+    ASSERT_EQ(reports.size(), 1u) << ::testing::PrintToString(Signatures(reports));
 
     const KernelReport& bug = reports[0];
     EXPECT_EQ(bug.kind, "kernel BUG");
@@ -291,18 +292,12 @@ TEST(KernelReportTest, SeedVmBugOnPageGivesOneKernelBugWithTheDumpReason) {
     EXPECT_EQ(bug.function, "stable_page_flags");
     EXPECT_EQ(bug.file, "include/linux/page-flags.h");
     EXPECT_EQ(bug.signature, "kernel BUG in stable_page_flags: VM_BUG_ON_PAGE(!PageHead(page))");
-    EXPECT_FALSE(bug.fatal);
+    EXPECT_EQ(bug.title, "kernel BUG in stable_page_flags");
+    EXPECT_TRUE(bug.fatal);   // its "Fatal exception" panic is folded in
     EXPECT_EQ(bug.first_line, 1u);   // the page dump is part of the report
     EXPECT_EQ(bug.context.front(),
               "page: refcount:0 mapcount:0 mapping:0000000000000000 index:0x0 pfn:0x104a01");
-    EXPECT_EQ(bug.context.back(), "---[ end trace 0000000000000000 ]---");
-
-    const KernelReport& panic = reports[1];
-    EXPECT_EQ(panic.kind, "panic");
-    EXPECT_EQ(panic.message, "Fatal exception");
-    EXPECT_EQ(panic.signature, "panic: Fatal exception");
-    EXPECT_TRUE(panic.fatal);
-    EXPECT_EQ(panic.context.back(), "---[ end Kernel panic - not syncing: Fatal exception ]---");
+    EXPECT_EQ(bug.context.back(), "---[ end Kernel panic - not syncing: Fatal exception ]---");
     EXPECT_TRUE(det.saw_panic());
 
     for (const auto& r : reports) {
@@ -902,7 +897,7 @@ TEST(KernelReportTest, PanicEndMarkerAloneIsAPanic) {
     EXPECT_TRUE(det.saw_panic());
 }
 
-TEST(KernelReportTest, PanicOnWarnIsASecondReport) {
+TEST(KernelReportTest, PanicOnWarnIsPartOfTheWarning) {
     auto reports = Detect(R"(------------[ cut here ]------------
 WARNING: CPU: 0 PID: 1 at mm/vmscan.c:4000 shrink_folio_list+0x5a/0x60
 Modules linked in:
@@ -917,16 +912,17 @@ Call Trace:
 Kernel Offset: disabled
 ---[ end Kernel panic - not syncing: kernel: panic_on_warn set ... ]---
 )");
-    ASSERT_EQ(reports.size(), 2u);
+    ASSERT_EQ(reports.size(), 1u);
     EXPECT_EQ(reports[0].signature, "WARNING in shrink_folio_list");
-    EXPECT_EQ(reports[1].signature, "panic: kernel: panic_on_warn set ...");
-    EXPECT_EQ(reports[1].last_line, 13u);
+    EXPECT_EQ(reports[0].title, "WARNING in shrink_folio_list");
+    EXPECT_TRUE(reports[0].fatal);
+    EXPECT_EQ(reports[0].last_line, 13u);
 }
 
 // ---------------------------------------------------------------------------
 // Sequences, deduplication, end of output.
 
-TEST(KernelReportTest, WarnBugAndPanicInARowAreThreeReports) {
+TEST(KernelReportTest, WarnThenBugEndedByPanicAreTwoReports) {
     std::string console = kWarnAddToFreeList;
     console += "Freeing unused kernel image (initmem) memory: 2048K\n";
     console += kSeedVmBugOnPage;
@@ -935,13 +931,11 @@ TEST(KernelReportTest, WarnBugAndPanicInARowAreThreeReports) {
     det.finish();
     std::vector<std::string> kinds;
     for (const auto& r : det.reports()) kinds.push_back(r.kind);
-    EXPECT_THAT(kinds, ElementsAre("WARNING", "kernel BUG", "panic"));
+    EXPECT_THAT(kinds, ElementsAre("WARNING", "kernel BUG"));
     EXPECT_TRUE(det.saw_panic());
     EXPECT_FALSE(det.reports()[0].fatal);
-    EXPECT_FALSE(det.reports()[1].fatal);
-    EXPECT_TRUE(det.reports()[2].fatal);
+    EXPECT_TRUE(det.reports()[1].fatal);   // the panic that followed it is its end
     EXPECT_LT(det.reports()[0].last_line, det.reports()[1].first_line);
-    EXPECT_LT(det.reports()[1].last_line, det.reports()[2].first_line);
 }
 
 TEST(KernelReportTest, SameWarningTwiceDeduplicates) {
