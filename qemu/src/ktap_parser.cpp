@@ -73,6 +73,7 @@ constexpr std::size_t kMaxTests = 100000;               // stored TestResults
 constexpr std::size_t kMaxDepth = 32;                   // open documents
 constexpr std::size_t kMaxNameLength = 256;
 constexpr std::size_t kMaxReasonLength = 512;
+constexpr std::size_t kMaxProblemNotes = 20;                // numbering notes per document
 
 // -------------------------------------------------------- string helpers ---
 
@@ -308,6 +309,7 @@ struct Frame {
     bool indent_confirmed = true;  // false while only a "# Subtest:" header was seen
     bool has_version = false;
     int results = 0;             // result lines read at this level, stored or not
+    std::vector<std::string> problems;  // numbering and plan errors: the test is not a pass
     std::string subtest_name;    // from "# Subtest: name"
     DiagSink own;                // lines about the document itself
     DiagSink pending;            // lines since the last result: the next test's
@@ -604,6 +606,13 @@ void KtapParser::Impl::close_top_with_result(const ResultLine& r, const ConsoleL
     test.last_line = console.number;
     test.end_time = console.timestamp;
     test.diagnostics = frame_diags(frame);
+    if (frame.test.plan && frame.results > planned)
+        frame.problems.push_back(fmt::format("{} results for a plan of {}", frame.results, planned));
+    for (auto& problem : frame.problems) test.diagnostics.push_back(std::move(problem));
+    if (!frame.problems.empty() && test.status == TestStatus::Pass) {
+        test.status = TestStatus::Fail;
+        if (test.reason.empty()) test.reason = "KTAP numbering or plan error";
+    }
     add_child(stack.back(), std::move(test));
 }
 
@@ -674,6 +683,11 @@ void KtapParser::Impl::close_root_if_complete() {
 // Stores a finished test under `parent`; children of the top-level document
 // go to results() and are reported through the callback.
 void KtapParser::Impl::add_child(Frame& parent, TestResult&& test) {
+    // Like kunit.py: a result must carry the next number of its document.
+    if (!parent.is_root && test.number > 0 && test.number != parent.results + 1 &&
+        parent.problems.size() < kMaxProblemNotes)
+        parent.problems.push_back(fmt::format("numbering error: expected test {}, got {} ({})",
+                                              parent.results + 1, test.number, test.name));
     ++parent.results;
     if (stored_tests >= kMaxTests) {
         count_dropped(parent, 1);
