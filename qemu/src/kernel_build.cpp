@@ -73,6 +73,19 @@ bool configure(const Workspace& ws, const BuildOptions& o) {
                    ws.obj().string(), lost.size(), lost.front());
     }
 
+    // An option no Kconfig declares would be dropped silently (or, "is not
+    // set", pass unnoticed): refuse it before anything is built.
+    std::set<std::string> symbols = kconfig_symbols(ws.src());
+    symbols.merge(kconfig_symbols(ws.kunit() / "Kconfig"));
+    auto unknown = unknown_options(parse_config_fragment(merged), symbols);
+    if (!unknown.empty()) {
+        std::string list;
+        for (const auto& u : unknown) list += "  " + u + "\n";
+        throw HarnessError(fmt::format(
+            "kunit/configs/ names options this kernel tree does not have (no Kconfig declares them):\n{}",
+            list));
+    }
+
     Stage stage("configure", "allnoconfig + kunit/configs/*.config");
     fs::create_directories(ws.obj());
     auto fragment = ws.obj() / "mmguard.config";
@@ -122,6 +135,42 @@ std::vector<std::string> missing_options(const std::map<std::string, std::string
         if (got != value) missing.push_back(fmt::format("{}: wanted {}, got {}", name, value, got));
     }
     return missing;
+}
+
+std::set<std::string> kconfig_symbols(const fs::path& dir) {
+    static const RE2 config_re(R"(^\s*(?:menu)?config\s+([A-Za-z0-9_]+)\s*$)");
+    std::set<std::string> symbols;
+    auto scan = [&](const fs::path& file) {
+        std::istringstream lines(slurp(file));
+        std::string line, name;
+        while (std::getline(lines, line))
+            if (RE2::FullMatch(line, config_re, &name)) symbols.insert("CONFIG_" + name);
+    };
+    std::error_code ec;
+    if (fs::is_regular_file(dir, ec)) {
+        scan(dir);
+        return symbols;
+    }
+    if (!fs::is_directory(dir, ec)) return symbols;
+    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+         it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        const auto& p = it->path();
+        if (it->is_directory(ec) && p.filename().string().front() == '.') {
+            it.disable_recursion_pending();   // .git and friends
+            continue;
+        }
+        if (p.filename().string().rfind("Kconfig", 0) == 0 && it->is_regular_file(ec)) scan(p);
+    }
+    return symbols;
+}
+
+std::vector<std::string> unknown_options(const std::map<std::string, std::string>& wanted,
+                                         const std::set<std::string>& symbols) {
+    std::vector<std::string> unknown;
+    for (const auto& [name, value] : wanted)
+        if (!symbols.count(name)) unknown.push_back(name);
+    return unknown;
 }
 
 BuildResult build_kernel(const Workspace& ws, const BuildOptions& o) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,15 @@ std::map<std::string, std::string> parse_config_fragment(const std::string& text
 // "CONFIG_X: wanted y, got n" lines.
 std::vector<std::string> missing_options(const std::map<std::string, std::string>& wanted,
                                          const std::string& dot_config);
+
+// Every symbol a "config X" / "menuconfig X" line declares in the Kconfig*
+// files under `dir` (recursively), or in `dir` itself when it is a file.
+std::set<std::string> kconfig_symbols(const std::filesystem::path& dir);
+
+// The requested options (set or "is not set") that no Kconfig declares, as
+// "CONFIG_X" names: a typo, or an option of another kernel version.
+std::vector<std::string> unknown_options(const std::map<std::string, std::string>& wanted,
+                                         const std::set<std::string>& symbols);
 
 struct BuildResult {
     bool reconfigured = false;
