@@ -1,4 +1,5 @@
 #include "initramfs.h"
+#include "shell_quote.h"
 
 #include <sys/stat.h>
 
@@ -130,11 +131,16 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
     }
     std::vector<std::string> steps = result.selftests;
     if (result.trinity) steps.push_back("trinity");
+    // Every string value is one quoted shell word; TRINITY_ARGS holds the
+    // user's words already quoted, since trinity-session.sh expands it inside
+    // `su -c "..."`, a second shell.
     std::ofstream(plan_file) << fmt::format(
-        "SELFTESTS=\"{}\"\nSELFTEST_TIMEOUT={}\n"
-        "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS=\"{}\"\nCHURNERS=\"{}\"\n",
-        fmt::join(steps, " "), std::max(plan.selftest_timeout, plan.trinity_seconds + 60), plan.trinity_seconds,
-        plan.trinity_seed, plan.trinity_children, plan.trinity_args, fmt::join(churners, " "));
+        "SELFTESTS={}\nSELFTEST_TIMEOUT={}\n"
+        "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS={}\nCHURNERS={}\n",
+        shell_quote(fmt::format("{}", fmt::join(steps, " "))),
+        std::max(plan.selftest_timeout, plan.trinity_seconds + 60), plan.trinity_seconds, plan.trinity_seed,
+        plan.trinity_children, shell_quote(shell_quote_words(split_words(plan.trinity_args))),
+        shell_quote(fmt::format("{}", fmt::join(churners, " "))));
 
     fs::path spec = stage_dir / "initramfs.spec";
     {
