@@ -42,7 +42,7 @@ run() {
 
 # has_report RE: does some report's signature match the regular expression?
 has_report() {
-	[ "$(jq --arg re "$1" '[.reports[].signature | test($re)] | any' "$json" 2>/dev/null)" = true ]
+	[ "$(jq --arg re "$1" '[.reports[] | (.signatures // [.signature])[] | test($re)] | any' "$json" 2>/dev/null)" = true ]
 }
 
 # first_report: "signature @ printk time" of the run's first report, or "-".
