@@ -608,6 +608,9 @@ void KtapParser::Impl::close_top_with_result(const ResultLine& r, const ConsoleL
     test.diagnostics = frame_diags(frame);
     if (frame.test.plan && frame.results > planned)
         frame.problems.push_back(fmt::format("{} results for a plan of {}", frame.results, planned));
+    // "1..0" and a plain "ok": nothing ran, and nobody said it was skipped.
+    if (frame.test.plan && planned == 0 && frame.results == 0 && test.status == TestStatus::Pass)
+        frame.problems.push_back("no tests run (plan 1..0 without # SKIP)");
     for (auto& problem : frame.problems) test.diagnostics.push_back(std::move(problem));
     if (!frame.problems.empty() && test.status == TestStatus::Pass) {
         test.status = TestStatus::Fail;
