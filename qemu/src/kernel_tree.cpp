@@ -253,11 +253,13 @@ PreparedTree prepare_tree(const Workspace& ws, const TreeOptions& o) {
     std::vector<fs::path> stack;
     if (o.apply_series)
         for (const auto& name : read_series(ws.patches() / "series")) stack.push_back(ws.patches() / name);
+    std::size_t series_size = stack.size();
     stack.insert(stack.end(), o.extra.begin(), o.extra.end());
-    for (const auto& patch : stack) {
+    for (std::size_t i = 0; i < stack.size(); ++i) {
         std::string subject;
-        head = apply_patch(git, head, patch, subject);
+        head = apply_patch(git, head, stack[i], subject);
         result.applied.push_back(subject);
+        if (i < series_size) result.series_commits.push_back(head);
     }
     head = add_kunit_commit(ws, git, head);
     result.head_commit = head;
@@ -279,22 +281,6 @@ PreparedTree prepare_tree(const Workspace& ws, const TreeOptions& o) {
     }
     result.kernel_version = kernel_version_of(ws.src());
     return result;
-}
-
-std::vector<fs::path> export_series(const Workspace& ws, const PreparedTree& tree, const fs::path& dir) {
-    GitRepo git(ws.src() / ".git", ws.src());
-    fs::create_directories(dir);
-    // A shorter stack than last time must not leave stale patches behind.
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().extension() == ".patch") fs::remove(e.path());
-    std::string out = git.run({"format-patch", "--no-signature", "-o", dir.string(),
-                               tree.base_commit + ".." + tree.head_commit});
-    std::vector<fs::path> files;
-    std::istringstream lines(out);
-    std::string line;
-    while (std::getline(lines, line))
-        if (!line.empty()) files.emplace_back(line);
-    return files;
 }
 
 }  // namespace mmguard

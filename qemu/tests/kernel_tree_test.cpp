@@ -128,14 +128,6 @@ TEST_F(KernelTreeTest, LocalEditsInTheBuildTreeAreNotOverwritten) {
     EXPECT_EQ(slurp(ws.src() / "mm/page_alloc.c"), "int a;\nint b;\nint c;\n");
 }
 
-TEST_F(KernelTreeTest, ExportedSeriesHasThePatchesAndTheKunitCommit) {
-    PreparedTree tree = prepare_tree(ws, options);
-    auto files = export_series(ws, tree, root / "series");
-    ASSERT_EQ(files.size(), 2u);
-    EXPECT_NE(slurp(files[0]).find("Subject: [PATCH 1/2] mm/page_alloc: change b"), std::string::npos);
-    EXPECT_NE(slurp(files[1]).find("mm/mmguard/t.c"), std::string::npos);
-}
-
 TEST(ReadSeries, SkipsCommentsAndRejectsUnknownOptions) {
     auto dir = fs::temp_directory_path() / ("mmguard-series-" + std::to_string(::getpid()));
     fs::create_directories(dir);
