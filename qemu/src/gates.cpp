@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "build_diagnostics.h"
+#include "file_io.h"
 #include "gate_data.h"
 #include "git_repo.h"
 #include "kernel_build.h"
@@ -22,27 +23,6 @@
 
 namespace mmguard {
 namespace {
-
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-void write_atomically(const fs::path& p, const std::string& content) {
-    fs::path tmp = p;
-    tmp += ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f << content;
-        f.flush();
-        if (!f) throw HarnessError(fmt::format("cannot write {}", tmp.string()));
-    }
-    std::error_code ec;
-    fs::rename(tmp, p, ec);
-    if (ec) throw HarnessError(fmt::format("cannot write {}: {}", p.string(), ec.message()));
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -105,12 +85,12 @@ std::map<std::string, std::string> configure(const Make& make, const GateConfig&
         }
     } else {
         auto fragment = make.obj / "mmguard-gate.config";
-        write_atomically(fragment, project_config_fragments(make.ws) + "\n# --- gate " + c.name + "\n" + c.options);
+        write_file_atomically(fragment, project_config_fragments(make.ws) + "\n# --- gate " + c.name + "\n" + c.options);
         rc = make.run({"KCONFIG_ALLCONFIG=" + fragment.string(), "allnoconfig"}, out);
     }
     if (rc != 0)
         throw HarnessError(fmt::format("configuring gate {} failed (exit {}); see {}", c.name, rc, make.log.string()));
-    std::string dot_config = slurp(make.obj / ".config");
+    std::string dot_config = read_file(make.obj / ".config");
     auto missing = missing_options(parse_config_fragment(c.options), dot_config);
     if (!missing.empty())
         throw HarnessError(fmt::format("gate {}: these options did not stick (a dependency or a select "
@@ -390,8 +370,8 @@ int run_gates(const Workspace& ws, const TreeOptions& tree_options, const GatesO
     std::string md = markdown(rows, header);
     nlohmann::json j = {{"generated", stamp}, {"kernel", t.kernel_version}, {"rows", to_json(rows)}};
     for (const auto& dir : {ws.out, ws.out.parent_path()}) {
-        write_atomically(dir / "gates.md", md);
-        write_atomically(dir / "gates.json", j.dump(2) + "\n");
+        write_file_atomically(dir / "gates.md", md);
+        write_file_atomically(dir / "gates.json", j.dump(2) + "\n");
     }
     fmt::print("\n{}\n", md);
     bool all_ok = std::all_of(rows.begin(), rows.end(), [](const GateRow& r) { return r.ok; });

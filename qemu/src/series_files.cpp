@@ -6,31 +6,12 @@
 
 #include <fmt/format.h>
 
+#include "file_io.h"
 #include "git_repo.h"
 #include "process.h"
 
 namespace mmguard {
 namespace {
-
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    if (!f) throw HarnessError(fmt::format("cannot read {}", p.string()));
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-void write_atomically(const fs::path& p, const std::string& content) {
-    fs::path tmp = p;
-    tmp += ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f << content;
-        f.flush();
-        if (!f) throw HarnessError(fmt::format("cannot write {}", tmp.string()));
-    }
-    fs::rename(tmp, p);
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
     std::vector<std::string> lines;
@@ -87,8 +68,8 @@ std::vector<SeriesDrift> compare_series(const std::vector<fs::path>& regenerated
             drift.push_back({name, "git format-patch names it " + regenerated[i].filename().string()});
             continue;
         }
-        auto want = lines_of(slurp(regenerated[i]));
-        auto have = lines_of(slurp(patches_dir / name));
+        auto want = lines_of(read_file(regenerated[i]));
+        auto have = lines_of(read_file(patches_dir / name));
         // The first differing line, but a differing hunk header first: that
         // is a patch that applies only with an offset.
         std::string first, hunk;
@@ -111,16 +92,16 @@ std::vector<SeriesDrift> compare_series(const std::vector<fs::path>& regenerated
 
 void update_series(const std::vector<fs::path>& regenerated, const std::vector<std::string>& committed_names,
                    const fs::path& patches_dir) {
-    std::string series = slurp(patches_dir / "series");
+    std::string series = read_file(patches_dir / "series");
     for (std::size_t i = 0; i < committed_names.size() && i < regenerated.size(); ++i) {
         std::string fresh = regenerated[i].filename().string();
-        write_atomically(patches_dir / fresh, slurp(regenerated[i]));
+        write_file_atomically(patches_dir / fresh, read_file(regenerated[i]));
         if (fresh == committed_names[i]) continue;
         fs::remove(patches_dir / committed_names[i]);
         auto at = series.find(committed_names[i]);
         if (at != std::string::npos) series.replace(at, committed_names[i].size(), fresh);
     }
-    write_atomically(patches_dir / "series", series);
+    write_file_atomically(patches_dir / "series", series);
 }
 
 std::vector<fs::path> export_series_with_cover(const Workspace& ws, const PreparedTree& tree,
@@ -137,13 +118,13 @@ std::vector<fs::path> export_series_with_cover(const Workspace& ws, const Prepar
         throw HarnessError("git format-patch wrote no cover letter");
     fs::path blurb_file = ws.patches() / "cover-letter";
     if (!fs::exists(blurb_file)) return files;
-    auto blurb = lines_of(slurp(blurb_file));
+    auto blurb = lines_of(read_file(blurb_file));
     if (blurb.empty()) return files;
     std::string subject = blurb.front();
     std::string body;
     for (std::size_t i = 1; i < blurb.size(); ++i) body += blurb[i] + "\n";
     while (!body.empty() && body.front() == '\n') body.erase(body.begin());
-    std::string cover = slurp(files.front());
+    std::string cover = read_file(files.front());
     auto put = [&](const std::string& placeholder, const std::string& text) {
         auto at = cover.find(placeholder);
         if (at == std::string::npos)
@@ -153,7 +134,7 @@ std::vector<fs::path> export_series_with_cover(const Workspace& ws, const Prepar
     put("*** SUBJECT HERE ***", subject);
     while (!body.empty() && body.back() == '\n') body.pop_back();
     put("*** BLURB HERE ***", body);
-    write_atomically(files.front(), cover);
+    write_file_atomically(files.front(), cover);
     return files;
 }
 
@@ -168,7 +149,7 @@ std::string git_am_tree(const Workspace& ws, const PreparedTree& tree, const std
     // cone): a whole kernel tree is 90 000 files and minutes on a busy disk.
     std::set<std::string> dirs;
     for (const auto& f : files)
-        for (const auto& line : lines_of(slurp(f)))
+        for (const auto& line : lines_of(read_file(f)))
             if (line.rfind("diff --git a/", 0) == 0) {
                 std::string path = line.substr(13, line.find(' ', 13) - 13);
                 auto slash = path.rfind('/');

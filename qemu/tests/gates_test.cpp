@@ -7,6 +7,7 @@
 #include "gate_data.h"
 #include "kernel_build.h"
 #include "process.h"
+#include "test_files.h"
 
 namespace mmguard {
 namespace {
@@ -15,12 +16,7 @@ namespace fs = std::filesystem;
 
 class GateDataTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir = fs::temp_directory_path() / ("mmguard-gates-" + std::to_string(::getpid()) + "-" +
-                                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(dir);
-        fs::create_directories(dir);
-    }
+    void SetUp() override { dir = testing::scratch_dir("gates"); }
     void TearDown() override { fs::remove_all(dir); }
     void put(const std::string& name, const std::string& text) { std::ofstream(dir / name) << text; }
     fs::path dir;

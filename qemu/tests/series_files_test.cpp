@@ -6,22 +6,14 @@
 
 #include "git_repo.h"
 #include "process.h"
+#include "test_files.h"
 #include "series_files.h"
 
 namespace mmguard {
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream f(p);
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-void put(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-}
+using testing::put;
+using testing::slurp;
 
 // A patch as a person might have written it: no index line, no diffstat.
 std::string hand_made_patch() {
@@ -41,20 +33,9 @@ const std::string kSource = "int p;\nint q;\nint r;\nint a;\nint b;\nint c;\nint
 class SeriesFilesTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        root = fs::temp_directory_path() / ("mmguard-series-files-" + std::to_string(::getpid()) + "-" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(root);
+        root = testing::scratch_dir("series-files");
         ksrc = root / "linux";
-        put(ksrc / "Makefile", "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 118\nEXTRAVERSION =\n");
-        put(ksrc / "mm/page_alloc.c", kSource);
-        put(ksrc / "mm/Kconfig", "config MMU\n\tbool\n");
-        put(ksrc / "mm/Makefile", "obj-y += page_alloc.o\n");
-        ws.project = root / "project";
-        ws.work = root / "build";
-        ws.out = root / "out";
-        put(ws.kunit() / "Kconfig", "config MMGUARD_KUNIT\n\tbool\n");
-        put(ws.kunit() / "Makefile", "obj-y += t.o\n");
-        put(ws.kunit() / "t.c", "/* test */\n");
+        ws = testing::stand_in_tree(root, kSource);
         put(ws.patches() / "series", "# comment\n0020-mm-page_alloc-change-b.patch\n");
         put(ws.patches() / "0020-mm-page_alloc-change-b.patch", hand_made_patch());
         options.ksrc = ksrc;
