@@ -22,12 +22,14 @@ MMGUARD := $(TOOL) --project $(CURDIR) --work $(BUILD) --out $(OUT) -j $(JOBS)
 
 # Debian packages the project needs, by what needs them.
 DEPS_KERNEL := linux-source-6.12 build-essential flex bison bc cpio kmod libelf-dev libssl-dev xz-utils ccache git
+# The kernel's own gates: sparse, and checkpatch's SPDX check (Debian's python3).
+DEPS_GATES  := sparse python3-ply python3-git
 DEPS_GUEST  := qemu-system-x86 qemu-system-data busybox-static trinity
 DEPS_TOOL   := cmake pkg-config jq libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev
-DEPS := $(DEPS_KERNEL) $(DEPS_GUEST) $(DEPS_TOOL)
+DEPS := $(DEPS_KERNEL) $(DEPS_GATES) $(DEPS_GUEST) $(DEPS_TOOL)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps tool unit run check check-pipeline check-harness proof stress bench series clean distclean help
+.PHONY: all deps tool unit run check check-pipeline check-harness proof gates gates-fast stress bench series clean distclean help
 
 all: run
 
@@ -36,7 +38,8 @@ help:
 	@echo "make check  unit tests, the real pipeline, harness self-tests, the proof matrix"
 	@echo "make proof  base vs patched for every reproducer, every check with its mutation (out/proof.md)"
 	@echo "make deps   install missing Debian packages"
-	@echo "make series export patches + KUnit suites as one git-am-able series (out/series/)"
+	@echo "make series export patches + KUnit suites as one git-am-able series with a cover letter (out/series/)"
+	@echo "make gates  the kernel's own gates: format-patch/git am, checkpatch --strict, W=1 + sparse over the config matrix (out/gates.md)"
 	@echo "make stress a trinity session with every mm churner (STRESS_SECONDS=300)"
 	@echo "make bench  allocation cost, patched/base ratio over BENCH_PAIRS=5 boot pairs (out/bench.md)"
 	@echo "variables: KSRC=/path/to/linux (use your tree, read only)  ACCEL=auto|kvm|tcg  JOBS=N"
@@ -82,7 +85,18 @@ check-harness: tool
 proof: tool
 	@ACCEL=$(ACCEL) qemu/proof.sh $(MMGUARD)
 
-check: unit check-pipeline check-harness proof
+# The kernel's own gates (qemu/gates/): the patch files are git format-patch
+# output that git am takes, checkpatch --strict is clean, and every object
+# the stack touches builds with W=1 (and sparse) with no diagnostic base
+# lacks, in every configuration of qemu/gates/configs/. gates-fast is the
+# part make check runs (the configurations marked fast).
+gates: tool
+	$(MMGUARD) gates $(KSRC_ARG)
+
+gates-fast: tool
+	$(MMGUARD) gates --fast $(KSRC_ARG)
+
+check: unit gates-fast check-pipeline check-harness proof
 	@echo "make check: all passed"
 
 # A trinity session with every mm churner beside it (min_free_kbytes,

@@ -168,7 +168,8 @@ static void mmguard_alloc_free_every_order_keeps_counters(struct kunit *test)
 		p->order = order;
 		KUNIT_ASSERT_EQ(test, 0,
 				kunit_add_action_or_reset(test,
-						mmguard_free_pages_action, p));
+							  mmguard_free_pages_action,
+							  p));
 		zone = page_zone(p->page);
 
 		snprintf(when, sizeof(when), "after an order-%u alloc", order);
@@ -293,8 +294,9 @@ static int mmguard_pcp_parker(void *arg)
 	u64 deadline;
 
 	/* Sleepable part: get nr_blocks blocks of the zone under test. */
-	for (tries = 0; r->nr_allocated < r->nr_blocks &&
-			tries < 4 * r->nr_blocks; tries++) {
+	for (tries = 0;
+	     r->nr_allocated < r->nr_blocks && tries < 4 * r->nr_blocks;
+	     tries++) {
 		struct page *page = alloc_pages_node(zone_to_nid(r->zone), gfp,
 						     r->order);
 
@@ -562,7 +564,8 @@ static void mmguard_drain_test(struct kunit *test, unsigned int order,
 
 	KUNIT_EXPECT_GT(test, rounds, 0U);
 	if (!parked_rounds)
-		kunit_skip(test, "zone %s pcp lists kept no order-%u block on any CPU; nothing to drain",
+		kunit_skip(test,
+			   "zone %s pcp lists kept no order-%u block on any CPU; nothing to drain",
 			   zone->name, order);
 }
 

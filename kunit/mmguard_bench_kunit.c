@@ -9,7 +9,7 @@
  * milliseconds (default 600: under QEMU TCG the guest's clocksource is
  * often refined-jiffies, 4 ms a tick, so a loop must run long enough for
  * the tick to be noise): 0 (the per-cpu list fast path) and
- * HPAGE_PMD_ORDER (a THP-sized block, which the per-cpu lists also cache),
+ * the PMD order (a THP-sized block, which the per-cpu lists also cache),
  * either on one CPU or on every online CPU at once. Each timing thread is
  * a kthread bound to its CPU; all of them wait at a barrier and start
  * together, and each times its own loop with ktime_get_ns(). A case is
@@ -120,8 +120,8 @@ struct mmguard_bench_rep {
 
 /*
  * One repetition: one timing kthread per CPU of @cpus, all created first
- * and then woken together (@threads and @tasks have room for every CPU). @rep gets the mean cost of an alloc+free pair
- * over those CPUs.
+ * and then woken together (@threads and @tasks have room for every CPU).
+ * @rep gets the mean cost of an alloc+free pair over those CPUs.
  */
 static void mmguard_bench_once(struct kunit *test, unsigned int order, const struct cpumask *cpus,
 			       struct mmguard_bench_thread *threads, struct task_struct **tasks,
@@ -145,7 +145,8 @@ static void mmguard_bench_once(struct kunit *test, unsigned int order, const str
 		init_completion(&t->done);
 		task = kthread_create_on_cpu(mmguard_bench_fn, t, cpu, "mmguard_bench/%u");
 		if (IS_ERR(task)) {
-			KUNIT_FAIL(test, "cannot create a timing thread on CPU %u: %ld", cpu, PTR_ERR(task));
+			KUNIT_FAIL(test, "cannot create a timing thread on CPU %u: %ld",
+				   cpu, PTR_ERR(task));
 			break;
 		}
 		tasks[k++] = task;
@@ -180,7 +181,8 @@ static int mmguard_bench_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void mmguard_bench_case(struct kunit *test, const char *name, unsigned int order, bool all_cpus)
+static void mmguard_bench_case(struct kunit *test, const char *name,
+			       unsigned int order, bool all_cpus)
 {
 	u64 costs[MMGUARD_BENCH_REPS];
 	struct mmguard_bench_rep rep = {};
@@ -197,7 +199,8 @@ static void mmguard_bench_case(struct kunit *test, const char *name, unsigned in
 	tasks = kunit_kcalloc(test, nr_cpu_ids, sizeof(*tasks), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, threads);
 	KUNIT_ASSERT_NOT_NULL(test, tasks);
-	KUNIT_ASSERT_TRUE_MSG(test, zalloc_cpumask_var(&cpus, GFP_KERNEL), "no memory for a cpumask");
+	KUNIT_ASSERT_TRUE_MSG(test, zalloc_cpumask_var(&cpus, GFP_KERNEL),
+			      "no memory for a cpumask");
 
 	/* CPU hotplug would take a bound thread's CPU away mid-loop. */
 	cpus_read_lock();
@@ -219,7 +222,8 @@ static void mmguard_bench_case(struct kunit *test, const char *name, unsigned in
 		   costs[MMGUARD_BENCH_REPS - 1], fails);
 	free_cpumask_var(cpus);
 	/* Most of the work must have been timed, or the figure means nothing. */
-	KUNIT_EXPECT_LT_MSG(test, fails, ops / 10 + 1, "%lu of %lu allocations failed", fails, ops + fails);
+	KUNIT_EXPECT_LT_MSG(test, fails, ops / 10 + 1,
+			    "%lu of %lu allocations failed", fails, ops + fails);
 }
 
 static void mmguard_bench_order0_one_cpu(struct kunit *test)
@@ -232,14 +236,20 @@ static void mmguard_bench_order0_all_cpus(struct kunit *test)
 	mmguard_bench_case(test, "order0-allcpus", 0, true);
 }
 
+/*
+ * The order of a THP, spelled so that it also builds without
+ * CONFIG_TRANSPARENT_HUGEPAGE (where HPAGE_PMD_ORDER is a BUILD_BUG()).
+ */
+#define MMGUARD_BENCH_PMD_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+
 static void mmguard_bench_thp_one_cpu(struct kunit *test)
 {
-	mmguard_bench_case(test, "thp-1cpu", HPAGE_PMD_ORDER, false);
+	mmguard_bench_case(test, "thp-1cpu", MMGUARD_BENCH_PMD_ORDER, false);
 }
 
 static void mmguard_bench_thp_all_cpus(struct kunit *test)
 {
-	mmguard_bench_case(test, "thp-allcpus", HPAGE_PMD_ORDER, true);
+	mmguard_bench_case(test, "thp-allcpus", MMGUARD_BENCH_PMD_ORDER, true);
 }
 
 static struct kunit_case mmguard_bench_cases[] = {
@@ -254,6 +264,7 @@ static struct kunit_suite mmguard_bench_suite = {
 	.name = "mmguard_bench",
 	.test_cases = mmguard_bench_cases,
 };
+
 kunit_test_suite(mmguard_bench_suite);
 
 MODULE_DESCRIPTION("mmguard: alloc_pages/__free_pages timing loops");

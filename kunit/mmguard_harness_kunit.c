@@ -35,7 +35,8 @@ static void mmguard_harness_inject(struct kunit *test)
 	else if (!strcmp(inject, "warn"))
 		mmguard_harness_injected_warning();
 	else
-		kunit_skip(test, "boot with mmguard_harness_kunit.inject=bug|warn to test the harness");
+		kunit_skip(test,
+			   "boot with mmguard_harness_kunit.inject=bug|warn to test the harness");
 }
 
 static struct kunit_case mmguard_harness_cases[] = {
@@ -47,6 +48,7 @@ static struct kunit_suite mmguard_harness_suite = {
 	.name = "mmguard_harness",
 	.test_cases = mmguard_harness_cases,
 };
+
 kunit_test_suite(mmguard_harness_suite);
 
 MODULE_DESCRIPTION("mmguard harness self-test");

@@ -165,7 +165,8 @@ static void mmguard_ha_cleanup(void *arg)
 		__free_pages(ctx->big, MAX_PAGE_ORDER);
 	if (ctx->small)
 		__free_pages(ctx->small, pageblock_order - 1);
-	ctx->big = ctx->small = NULL;
+	ctx->big = NULL;
+	ctx->small = NULL;
 }
 
 /* Allocate with ALLOC_HIGHATOMIC through the slow path. */
@@ -293,7 +294,8 @@ static int mmguard_ha_reserve_two(struct kunit *test,
 
 	__free_pages(ctx->big, MAX_PAGE_ORDER);
 	__free_pages(ctx->small, pageblock_order - 1);
-	ctx->big = ctx->small = NULL;
+	ctx->big = NULL;
+	ctx->small = NULL;
 	mmguard_ha_expect_reserved(test, ctx->zone,
 				   MAX_ORDER_NR_PAGES + pageblock_nr_pages,
 				   "with both units freed");
@@ -324,6 +326,7 @@ static void mmguard_reserve_and_release_through_the_allocator(struct kunit *test
 				   "after the third failed reclaim");
 }
 
+#ifdef CONFIG_MEMORY_ISOLATION
 /*
  * Isolating a free highatomic unit and undoing the isolation (what a
  * failed memory offline or alloc_contig_range() does) must give the blocks
@@ -360,10 +363,13 @@ static void mmguard_isolated_reserve_stays_reserved(struct kunit *test)
 	mmguard_ha_expect_reserved(test, ctx->zone, 0,
 				   "after a failed reclaim");
 }
+#endif
 
 static struct kunit_case mmguard_highatomic_cases[] = {
 	KUNIT_CASE(mmguard_reserve_and_release_through_the_allocator),
+#ifdef CONFIG_MEMORY_ISOLATION
 	KUNIT_CASE(mmguard_isolated_reserve_stays_reserved),
+#endif
 	{}
 };
 

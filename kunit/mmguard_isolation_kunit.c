@@ -167,6 +167,7 @@ static struct kunit_suite mmguard_isolation_suite = {
 	.exit = mmguard_audit_exit,
 	.test_cases = mmguard_isolation_cases,
 };
+
 kunit_test_suite(mmguard_isolation_suite);
 
 MODULE_DESCRIPTION("mmguard: KUnit tests of pageblock isolation and its undo");

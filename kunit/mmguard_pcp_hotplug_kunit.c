@@ -352,6 +352,7 @@ static struct kunit_suite mmguard_pcp_hotplug_suite = {
 	.name = "mmguard_pcp_hotplug",
 	.test_cases = mmguard_pcp_hotplug_cases,
 };
+
 kunit_test_suite(mmguard_pcp_hotplug_suite);
 
 MODULE_DESCRIPTION("mmguard: KUnit test of per-cpu page lists across CPU hotplug");

@@ -141,4 +141,5 @@ static struct kunit_suite mmguard_thp_mapcount_suite = {
 	.name = "mmguard_thp_mapcount",
 	.test_cases = mmguard_thp_mapcount_cases,
 };
+
 kunit_test_suite(mmguard_thp_mapcount_suite);

@@ -173,6 +173,10 @@ std::vector<std::string> unknown_options(const std::map<std::string, std::string
     return unknown;
 }
 
+std::string project_config_fragments(const Workspace& ws) { return merged_fragments(ws); }
+
+std::vector<std::pair<std::string, std::string>> kbuild_env() { return make_env(); }
+
 BuildResult build_kernel(const Workspace& ws, const BuildOptions& o) {
     BuildResult result;
     int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::thread::hardware_concurrency()) + 1;

@@ -44,4 +44,11 @@ struct BuildOptions {
 
 BuildResult build_kernel(const Workspace& ws, const BuildOptions& options);
 
+// kunit/configs/*.config in name order, as one allnoconfig fragment.
+std::string project_config_fragments(const Workspace& ws);
+
+// The environment of every kbuild make: ccache path hashing, reproducible
+// version strings.
+std::vector<std::pair<std::string, std::string>> kbuild_env();
+
 }  // namespace mmguard

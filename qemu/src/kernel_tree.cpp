@@ -7,25 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "file_io.h"
 #include "git_repo.h"
 #include "progress.h"
 
 namespace mmguard {
 namespace {
-
-std::string read_file(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    if (!f) throw HarnessError(fmt::format("cannot read {}", p.string()));
-    std::ostringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-void write_file(const fs::path& p, const std::string& content) {
-    std::ofstream f(p, std::ios::binary | std::ios::trunc);
-    f << content;
-    if (!f) throw HarnessError(fmt::format("cannot write {}", p.string()));
-}
 
 std::string trim(std::string s) {
     auto b = s.find_first_not_of(" \t\r\n");
@@ -54,7 +41,7 @@ std::string source_identity(const TreeOptions& o) {
 std::string commit_tree(const GitRepo& git, const std::string& tree, const std::string& parent,
                         const std::string& message, std::vector<std::pair<std::string, std::string>> env) {
     auto msg_file = git.git_dir() / "mmguard-msg.tmp";
-    write_file(msg_file, message);
+    write_file_atomically(msg_file, message);
     std::vector<std::string> args = {"commit-tree", tree, "-F", msg_file.string()};
     if (!parent.empty()) args.insert(args.begin() + 2, {"-p", parent});
     env.insert(env.end(), kFixedIdentity.begin(), kFixedIdentity.end());
@@ -105,7 +92,7 @@ std::string import_base(const Workspace& ws, const TreeOptions& o, const GitRepo
                                       {"GIT_AUTHOR_DATE", "@0 +0000"},
                                       {"GIT_COMMITTER_DATE", "@0 +0000"}});
     git.run({"update-ref", "refs/mmguard/base", commit});
-    write_file(id_file, id);
+    write_file_atomically(id_file, id);
     fs::remove_all(unpack);
     return commit;
 }
@@ -163,7 +150,8 @@ std::string apply_patch(const GitRepo& git, const std::string& parent, const fs:
                         {"GIT_COMMITTER_DATE", info.date.empty() ? "@0 +0000" : info.date}});
 }
 
-// The KUnit hook: kunit/ goes to mm/mmguard/, wired into mm/Kconfig and mm/Makefile.
+// The KUnit hook: kunit/ goes to mm/mmguard/ (with its .kunitconfig, for
+// kunit.py), wired into mm/Kconfig and mm/Makefile.
 std::string add_kunit_commit(const Workspace& ws, const GitRepo& git, const std::string& parent) {
     auto index = (git.git_dir() / "mmguard-stack.index").string();
     git.run({"read-tree", parent}, index);
@@ -171,7 +159,8 @@ std::string add_kunit_commit(const Workspace& ws, const GitRepo& git, const std:
     for (const auto& e : fs::directory_iterator(ws.kunit())) {
         auto name = e.path().filename().string();
         auto ext = e.path().extension().string();
-        if (e.is_regular_file() && (name == "Kconfig" || name == "Makefile" || ext == ".c" || ext == ".h"))
+        if (e.is_regular_file() &&
+            (name == "Kconfig" || name == "Makefile" || name == ".kunitconfig" || ext == ".c" || ext == ".h"))
             files.push_back(e.path());
     }
     if (files.empty()) return parent;
@@ -253,11 +242,13 @@ PreparedTree prepare_tree(const Workspace& ws, const TreeOptions& o) {
     std::vector<fs::path> stack;
     if (o.apply_series)
         for (const auto& name : read_series(ws.patches() / "series")) stack.push_back(ws.patches() / name);
+    std::size_t series_size = stack.size();
     stack.insert(stack.end(), o.extra.begin(), o.extra.end());
-    for (const auto& patch : stack) {
+    for (std::size_t i = 0; i < stack.size(); ++i) {
         std::string subject;
-        head = apply_patch(git, head, patch, subject);
+        head = apply_patch(git, head, stack[i], subject);
         result.applied.push_back(subject);
+        if (i < series_size) result.series_commits.push_back(head);
     }
     head = add_kunit_commit(ws, git, head);
     result.head_commit = head;
@@ -279,22 +270,6 @@ PreparedTree prepare_tree(const Workspace& ws, const TreeOptions& o) {
     }
     result.kernel_version = kernel_version_of(ws.src());
     return result;
-}
-
-std::vector<fs::path> export_series(const Workspace& ws, const PreparedTree& tree, const fs::path& dir) {
-    GitRepo git(ws.src() / ".git", ws.src());
-    fs::create_directories(dir);
-    // A shorter stack than last time must not leave stale patches behind.
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().extension() == ".patch") fs::remove(e.path());
-    std::string out = git.run({"format-patch", "--no-signature", "-o", dir.string(),
-                               tree.base_commit + ".." + tree.head_commit});
-    std::vector<fs::path> files;
-    std::istringstream lines(out);
-    std::string line;
-    while (std::getline(lines, line))
-        if (!line.empty()) files.emplace_back(line);
-    return files;
 }
 
 }  // namespace mmguard

@@ -25,6 +25,7 @@ struct PreparedTree {
     std::string base_commit;
     std::string head_commit;
     std::vector<std::string> applied;   // subjects, in order
+    std::vector<std::string> series_commits;  // one commit per patches/series entry, in order
     bool checked_out = false;           // false: build/src already was this tree
     std::string kernel_version;         // from the top-level Makefile
 };
@@ -34,9 +35,5 @@ struct PreparedTree {
 std::vector<std::string> read_series(const std::filesystem::path& series_file);
 
 PreparedTree prepare_tree(const Workspace& ws, const TreeOptions& options);
-
-// Writes the stack above the base as git format-patch files into `dir`.
-std::vector<std::filesystem::path> export_series(const Workspace& ws, const PreparedTree& tree,
-                                                 const std::filesystem::path& dir);
 
 }  // namespace mmguard

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "gates.h"
 #include "initramfs.h"
 #include "kernel_build.h"
 #include "kernel_tree.h"
@@ -18,6 +19,7 @@
 #include "progress.h"
 #include "qemu_boot.h"
 #include "run_report.h"
+#include "series_files.h"
 
 using namespace mmguard;
 
@@ -58,6 +60,7 @@ struct Options {
     std::string expect_report;
     std::vector<std::string> expect_suites;
     std::string series_dir = "out/series";
+    std::string series_mode;   // "", "check" or "update"
 };
 
 Workspace workspace(const Options& o, const std::string& label) {
@@ -216,6 +219,31 @@ int finish_run(const Workspace& ws, const Options& o, const RunInfo& info, const
     return v.exit_code;
 }
 
+// `mmguard series`: export (default), --check or --update (series_files.h).
+int run_series(const Workspace& ws, const Options& o) {
+    PreparedTree tree = prepare(ws, o);
+    auto names = read_series(ws.patches() / "series");
+    if (o.series_mode == "update") {
+        auto files = format_series_commits(ws, tree, ws.out / "format-patch");
+        update_series(files, names, ws.patches());
+        fmt::print("{} patch files rewritten by git format-patch in {}\n", files.size(), ws.patches().string());
+        return kExitPass;
+    }
+    if (o.series_mode == "check") {
+        SeriesCheck c = check_series(ws, tree, ws.out);
+        for (const auto& d : c.drift) fmt::print("    DRIFT    {}: {}\n", d.name, d.why);
+        fmt::print("    {:<8} {} of {} patch files are git format-patch output of the stack over the base\n",
+                   c.drift.empty() ? "ok" : "FAIL", c.patches - c.drift.size(), c.patches);
+        fmt::print("    {:<8} git am of the {} exported files onto the base gives the tree the tool builds ({})\n",
+                   c.am_tree == c.built_tree ? "ok" : "FAIL", c.exported.size(), c.am_tree.substr(0, 12));
+        return c.ok() ? kExitPass : kExitTestFailure;
+    }
+    auto files = export_series_with_cover(ws, tree, fs::absolute(o.series_dir));
+    fmt::print("{} files in {}:\n", files.size(), o.series_dir);
+    for (const auto& f : files) fmt::print("  {}\n", f.filename().string());
+    return kExitPass;
+}
+
 void add_tree_options(CLI::App* app, Options& o) {
     app->add_option("--ksrc", o.ksrc, "use this kernel tree (read only) instead of Debian's linux-source-6.12");
     app->add_option("--tarball", o.tarball, "Debian kernel source tarball");
@@ -298,13 +326,30 @@ int main(int argc, char** argv) {
     auto* series_cmd = app.add_subcommand("series", "export the stack (patches + KUnit suites) as git format-patch files");
     add_tree_options(series_cmd, o);
     series_cmd->add_option("--dir", o.series_dir, "output folder")->capture_default_str();
+    series_cmd->add_flag("--check{check}", o.series_mode,
+                         "check that patches/*.patch are exactly what git format-patch writes from the stack "
+                         "(no offset, no fuzz) and that git am of the export gives the tree the tool builds");
+    series_cmd->add_flag("--update{update}", o.series_mode,
+                         "rewrite patches/*.patch (and their names in patches/series) with git format-patch "
+                         "from the stack's commits");
+
+    GatesOptions gates;
+    auto* gates_cmd = app.add_subcommand(
+        "gates", "the kernel's own gates: format-patch series + git am, checkpatch --strict, every touched object "
+                 "built with W=1 (and sparse) in each configuration of qemu/gates/configs/, compared with base");
+    gates_cmd->add_option("--ksrc", o.ksrc, "use this kernel tree (read only) instead of Debian's linux-source-6.12");
+    gates_cmd->add_option("--tarball", o.tarball, "Debian kernel source tarball");
+    gates_cmd->add_flag("--force", o.force, "discard local edits in build/src");
+    gates_cmd->add_flag("--fast", gates.fast, "only the configurations marked fast (what make check runs)");
+    gates_cmd->add_option("--config", gates.configs, "only these configurations (names from qemu/gates/configs/)");
 
     CLI11_PARSE(app, argc, argv);
+    gates.jobs = o.jobs;
     if (stress_cmd->parsed()) apply_stress_defaults(o, stress_cmd);
     install_interrupt_handlers();
     // Before out/latest moves to this run's folder, which may be where it pointed.
     if (parse_cmd->parsed()) console_file = fs::canonical(console_file).string();
-    std::string label = label_of(o);
+    std::string label = gates_cmd->parsed() ? (gates.fast ? "gates-fast" : "gates") : label_of(o);
     if (parse_cmd->parsed()) label = o.label.empty() ? "parse" : o.label;
     try {
         Workspace ws = workspace(o, label);
@@ -329,12 +374,13 @@ int main(int argc, char** argv) {
             r.accel = "none (saved console)";
             return finish_run(ws, o, info, r);
         }
-        if (series_cmd->parsed()) {
-            PreparedTree tree = prepare(ws, o);
-            auto files = export_series(ws, tree, fs::absolute(o.series_dir));
-            fmt::print("{} patches in {}:\n", files.size(), o.series_dir);
-            for (const auto& f : files) fmt::print("  {}\n", f.filename().string());
-            return kExitPass;
+        if (series_cmd->parsed()) return run_series(ws, o);
+        if (gates_cmd->parsed()) {
+            TreeOptions t;
+            t.tarball = o.tarball;
+            t.ksrc = o.ksrc;
+            t.force = o.force;
+            return run_gates(ws, t, gates);
         }
         if (prepare_cmd->parsed()) {
             prepare(ws, o);
