@@ -1,11 +1,12 @@
 #include "run_report.h"
 
-#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "atomic_file.h"
 #include "progress.h"
 
 namespace mmguard {
@@ -46,7 +47,33 @@ std::string join_lines(const std::vector<std::string>& lines) {
     return out;
 }
 
-void junit_cases(pugi::xml_node suite, const TestResult& t, const std::string& prefix, TestCounts& c) {
+// What a JUnit testsuite element counts, each case in exactly one column.
+struct JunitCounts {
+    int tests = 0, failures = 0, errors = 0, skipped = 0;
+};
+
+// A check that failed is a <failure>; a case that could not finish (crashed,
+// never ran, a KTAP error line) is an <error>.
+const char* junit_problem(TestStatus s) {
+    switch (s) {
+    case TestStatus::Pass: return nullptr;
+    case TestStatus::Skip: return "skipped";
+    case TestStatus::Fail: return "failure";
+    case TestStatus::Error:
+    case TestStatus::Crashed:
+    case TestStatus::NotRun: return "error";
+    }
+    return "error";
+}
+
+void count_problem(JunitCounts& c, const std::string& problem) {
+    ++c.tests;
+    if (problem == "failure") ++c.failures;
+    else if (problem == "error") ++c.errors;
+    else if (problem == "skipped") ++c.skipped;
+}
+
+void junit_cases(pugi::xml_node suite, const TestResult& t, const std::string& prefix, JunitCounts& c) {
     if (!t.subtests.empty()) {
         for (const auto& s : t.subtests) junit_cases(suite, s, prefix + t.name + ".", c);
         // A suite that failed with passing cases (it crashed, say) still fails.
@@ -56,7 +83,7 @@ void junit_cases(pugi::xml_node suite, const TestResult& t, const std::string& p
             tc.append_attribute("name") = (t.name + " (suite result)").c_str();
             tc.append_attribute("classname") = prefix.c_str();
             tc.append_child("failure").append_attribute("message") = t.reason.c_str();
-            ++c.failed;
+            count_problem(c, "failure");
         }
         return;
     }
@@ -64,15 +91,14 @@ void junit_cases(pugi::xml_node suite, const TestResult& t, const std::string& p
     tc.append_attribute("name") = t.name.c_str();
     tc.append_attribute("classname") = (prefix.empty() ? std::string("mmguard") : prefix.substr(0, prefix.size() - 1)).c_str();
     if (t.start_time && t.end_time) tc.append_attribute("time") = *t.end_time - *t.start_time;
-    add_counts(c, t.status);
-    switch (t.status) {
-    case TestStatus::Pass: break;
-    case TestStatus::Skip: tc.append_child("skipped").append_attribute("message") = t.reason.c_str(); break;
-    default: {
-        auto f = tc.append_child(t.status == TestStatus::Fail ? "failure" : "error");
+    const char* problem = junit_problem(t.status);
+    count_problem(c, problem ? problem : "");
+    if (t.status == TestStatus::Skip) {
+        tc.append_child("skipped").append_attribute("message") = t.reason.c_str();
+    } else if (problem) {
+        auto f = tc.append_child(problem);
         f.append_attribute("message") = fmt::format("{}{}{}", to_string(t.status), t.reason.empty() ? "" : ": ", t.reason).c_str();
         f.text().set(join_lines(t.diagnostics).c_str());
-    }
     }
     if (!t.diagnostics.empty()) tc.append_child("system-out").text().set(join_lines(t.diagnostics).c_str());
 }
@@ -201,11 +227,11 @@ void write_results_json(const fs::path& path, const RunInfo& info, const BootRes
     }
     j["exit_code"] = verdict.exit_code;
     j["reasons"] = verdict.reasons;
-    std::ofstream(path) << j.dump(2) << "\n";
+    write_file_atomically(path, j.dump(2) + "\n");
 }
 
 void write_reports_text(const fs::path& path, const BootResult& boot) {
-    std::ofstream out(path);
+    std::ostringstream out;
     auto groups = boot.report_groups;
     out << fmt::format("{} kernel report(s), {} unique\n", total_reports(groups), groups.size());
     for (const auto& g : groups) {
@@ -214,6 +240,7 @@ void write_reports_text(const fs::path& path, const BootResult& boot) {
                            r.last_line, r.timestamp ? fmt::format(", printk time {:.6f}", *r.timestamp) : "");
         for (const auto& l : r.context) out << l << "\n";
     }
+    write_file_atomically(path, out.str());
 }
 
 void write_junit_xml(const fs::path& path, const RunInfo& info, const BootResult& boot) {
@@ -223,22 +250,26 @@ void write_junit_xml(const fs::path& path, const RunInfo& info, const BootResult
     for (const auto& t : boot.tests) {
         auto suite = root.append_child("testsuite");
         suite.append_attribute("name") = t.name.c_str();
-        TestCounts c;
+        JunitCounts c;
         junit_cases(suite, t, "", c);
-        suite.append_attribute("tests") = c.total();
-        suite.append_attribute("failures") = c.failed;
-        suite.append_attribute("errors") = c.crashed + c.not_run;
+        suite.append_attribute("tests") = c.tests;
+        suite.append_attribute("failures") = c.failures;
+        suite.append_attribute("errors") = c.errors;
         suite.append_attribute("skipped") = c.skipped;
     }
     auto groups = boot.report_groups;
     auto suite = root.append_child("testsuite");
     suite.append_attribute("name") = "kernel-reports";
+    // "guest completed" is a test case too: a guest that did not complete is a failure.
+    bool completed = boot.outcome == BootOutcome::Completed;
     suite.append_attribute("tests") = static_cast<int>(groups.size()) + 1;
-    suite.append_attribute("failures") = static_cast<int>(groups.size());
+    suite.append_attribute("failures") = static_cast<int>(groups.size()) + (completed ? 0 : 1);
+    suite.append_attribute("errors") = 0;
+    suite.append_attribute("skipped") = 0;
     auto outcome = suite.append_child("testcase");
     outcome.append_attribute("name") = "guest completed";
     outcome.append_attribute("classname") = "kernel-reports";
-    if (boot.outcome != BootOutcome::Completed)
+    if (!completed)
         outcome.append_child("failure").append_attribute("message") = to_string(boot.outcome);
     for (const auto& g : groups) {
         auto tc = suite.append_child("testcase");
@@ -248,7 +279,9 @@ void write_junit_xml(const fs::path& path, const RunInfo& info, const BootResult
         f.append_attribute("message") = fmt::format("{} ({}x)", g.first.signature, g.count).c_str();
         f.text().set(join_lines(g.first.context).c_str());
     }
-    if (!doc.save_file(path.c_str(), "  ")) throw std::runtime_error("cannot write " + path.string());
+    std::ostringstream xml;
+    doc.save(xml, "  ");
+    write_file_atomically(path, xml.str());
 }
 
 void print_summary(const RunInfo& info, const BootResult& boot, const Verdict& verdict, const fs::path& out_dir) {

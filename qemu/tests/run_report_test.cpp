@@ -1,10 +1,17 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
+#include <cstdlib>
 
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+
+#include "atomic_file.h"
+#include "process.h"
 #include "run_report.h"
 #include "workspace.h"
 
@@ -120,6 +127,104 @@ TEST(Reports, JsonAndJunitCarryTheResults) {
     EXPECT_NE(xml.str().find("Expected x == 1"), std::string::npos);
     EXPECT_NE(xml.str().find("WARNING in f (2x)"), std::string::npos);
     fs::remove_all(dir);
+}
+
+// A guest that timed out, a kernel report, and a suite with every kind of leaf.
+BootResult troubled_boot() {
+    BootResult b;
+    b.outcome = BootOutcome::Timeout;
+    b.tests = {suite("s", {leaf("a", TestStatus::Pass), leaf("b", TestStatus::Fail), leaf("c", TestStatus::Skip),
+                           leaf("d", TestStatus::Crashed), leaf("e", TestStatus::NotRun), leaf("f", TestStatus::Error)},
+                     TestStatus::Fail),
+               suite("t", {leaf("a", TestStatus::Pass)}, TestStatus::Crashed)};
+    b.reports = {report("WARNING in f")};
+    b.report_groups = deduplicate(b.reports);
+    return b;
+}
+
+struct TempDir {
+    fs::path path = fs::temp_directory_path() / ("mmguard-report-" + std::to_string(::getpid()));
+    TempDir() { fs::create_directories(path); }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+TEST(Junit, SuiteCountsAreWhatTheirCasesSay) {
+    TempDir dir;
+    RunInfo info;
+    info.label = "unit";
+    write_junit_xml(dir.path / "junit.xml", info, troubled_boot());
+    pugi::xml_document doc;
+    ASSERT_TRUE(doc.load_file((dir.path / "junit.xml").c_str()));
+    int suites = 0;
+    for (auto s : doc.child("testsuites").children("testsuite")) {
+        ++suites;
+        int tests = 0, failures = 0, errors = 0, skipped = 0;
+        for (auto tc : s.children("testcase")) {
+            ++tests;
+            failures += !tc.child("failure").empty();
+            errors += !tc.child("error").empty();
+            skipped += !tc.child("skipped").empty();
+        }
+        std::string name = s.attribute("name").value();
+        EXPECT_EQ(s.attribute("tests").as_int(-1), tests) << name;
+        EXPECT_EQ(s.attribute("failures").as_int(-1), failures) << name;
+        EXPECT_EQ(s.attribute("errors").as_int(-1), errors) << name;
+        EXPECT_EQ(s.attribute("skipped").as_int(-1), skipped) << name;
+    }
+    EXPECT_EQ(suites, 3);
+    auto kernel = doc.child("testsuites").find_child_by_attribute("testsuite", "name", "kernel-reports");
+    EXPECT_EQ(kernel.attribute("failures").as_int(), 2);  // the report and the guest that did not complete
+}
+
+TEST(Junit, ValidatesAgainstTheCommittedSchema) {
+    if (std::system("command -v xmllint >/dev/null 2>&1") != 0) GTEST_SKIP() << "xmllint missing (libxml2-utils)";
+    TempDir dir;
+    RunInfo info;
+    info.label = "unit";
+    int n = 0;
+    for (const BootResult& b : {passing_boot(), troubled_boot(), BootResult{}}) {
+        auto xml = dir.path / fmt::format("junit-{}.xml", n++);
+        write_junit_xml(xml, info, b);
+        std::string cmd = fmt::format("xmllint --noout --schema '{}/junit.xsd' '{}' 2>'{}.err'", MMGUARD_SCHEMA_DIR,
+                                      xml.string(), xml.string());
+        std::ostringstream err;
+        int rc = std::system(cmd.c_str());
+        err << std::ifstream(xml.string() + ".err").rdbuf();
+        EXPECT_EQ(rc, 0) << err.str();
+    }
+}
+
+TEST(AtomicFile, ReplacesTheFileAndLeavesNoTemporary) {
+    TempDir dir;
+    auto f = dir.path / "results.json";
+    write_file_atomically(f, "old\n");
+    write_file_atomically(f, "new\n");
+    std::ostringstream text;
+    text << std::ifstream(f).rdbuf();
+    EXPECT_EQ(text.str(), "new\n");
+    int files = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path)) ++files;
+    EXPECT_EQ(files, 1);
+}
+
+TEST(AtomicFile, AFailedWriteIsAHarnessErrorNamingThePath) {
+    TempDir dir;
+    auto missing = dir.path / "no-such-dir" / "results.json";
+    RunInfo info;
+    BootResult b = passing_boot();
+    Verdict v = judge(b, {});
+    for (auto write : std::vector<std::function<void()>>{
+             [&] { write_results_json(missing, info, b, v); },
+             [&] { write_junit_xml(missing, info, b); },
+             [&] { write_reports_text(missing, b); },
+         }) {
+        try {
+            write();
+            ADD_FAILURE() << "no error for " << missing;
+        } catch (const HarnessError& e) {
+            EXPECT_NE(std::string(e.what()).find(missing.string()), std::string::npos) << e.what();
+        }
+    }
 }
 
 TEST(Counts, CountLeavesRecursively) {
