@@ -23,7 +23,7 @@ MMGUARD := $(TOOL) --project $(CURDIR) --work $(BUILD) --out $(OUT) -j $(JOBS)
 # Debian packages the project needs, by what needs them.
 DEPS_KERNEL := linux-source-6.12 build-essential flex bison bc cpio kmod libelf-dev libssl-dev xz-utils ccache git
 DEPS_GUEST  := qemu-system-x86 qemu-system-data busybox-static trinity
-DEPS_TOOL   := cmake pkg-config jq libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev
+DEPS_TOOL   := cmake pkg-config jq libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev libssl-dev python3-jsonschema
 DEPS := $(DEPS_KERNEL) $(DEPS_GUEST) $(DEPS_TOOL)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
