@@ -28,7 +28,8 @@ def main(argv):
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     for e in errors:
         where = "/".join(str(p) for p in e.absolute_path) or "(root)"
-        print(f"{argv[2]}: {where}: {e.message}")
+        message = e.message if len(e.message) <= 300 else e.message[:300] + "..."
+        print(f"{argv[2]}: {where}: {message}")
     return 1 if errors else 0
 
 
