@@ -25,7 +25,7 @@ DEPS_KERNEL := linux-source-6.12 build-essential flex bison bc cpio kmod libelf-
 # The kernel's own gates: sparse, and checkpatch's SPDX check (Debian's python3).
 DEPS_GATES  := sparse python3-ply python3-git
 DEPS_GUEST  := qemu-system-x86 qemu-system-data busybox-static trinity
-DEPS_TOOL   := cmake pkg-config jq libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev libxml2-utils
+DEPS_TOOL   := cmake pkg-config jq libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev libxml2-utils libssl-dev python3-jsonschema
 DEPS := $(DEPS_KERNEL) $(DEPS_GATES) $(DEPS_GUEST) $(DEPS_TOOL)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

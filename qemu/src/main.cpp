@@ -13,6 +13,7 @@
 
 #include "gates.h"
 #include "initramfs.h"
+#include "kcidb.h"
 #include "kernel_build.h"
 #include "kernel_tree.h"
 #include "process.h"
@@ -213,6 +214,7 @@ int finish_run(const Workspace& ws, const Options& o, const RunInfo& info, const
     e.expect_suites = o.expect_suites;
     Verdict v = judge(result, e);
     write_results_json(ws.out / "results.json", info, result, v);
+    write_kcidb_json(ws, !o.base, o.mutations);
     write_junit_xml(ws.out / "junit.xml", info, result);
     write_reports_text(ws.out / "reports.txt", result);
     print_summary(info, result, v, ws.out);

@@ -176,6 +176,7 @@ Verdict judge(const BootResult& boot, const Expectations& expect) {
 
 void write_results_json(const fs::path& path, const RunInfo& info, const BootResult& boot, const Verdict& verdict) {
     json j;
+    j["schema_version"] = 1;  // Documentation/results-schema.json
     j["label"] = info.label;
     j["kernel_tree"] = info.kernel_tree;
     j["patches"] = info.patches;
