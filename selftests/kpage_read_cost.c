@@ -7,10 +7,11 @@
  * Two states: thp=0 (nothing of ours mapped) and thp=1 (up to THP_MAX_MB of
  * anonymous memory, 2 MiB aligned, madvise(MADV_HUGEPAGE)d and written, so
  * a good share of the PFNs are THP heads and tails). In each state every
- * file is read from PFN 0 to its end READS times, CHUNK_PFNS entries per
- * read(); the best time per PFN is printed as one line a bench can parse:
+ * file is read from PFN 0 to its end once untimed (TCG translates the code
+ * on first use), then READS times, CHUNK_PFNS entries per read(); the best
+ * time per PFN is printed as one line a bench can parse:
  *
- *   # kpage_read_cost: kpageflags thp=0 pfns=524288 ns_per_pfn=186.2 best_of=5
+ *   # kpage_read_cost: kpageflags thp=0 pfns=524288 ns_per_pfn=186.2 best_of=9
  *
  * One KTAP result per file and state: ok when every read returned the whole
  * file, SKIP when the file does not exist (kpagecgroup needs CONFIG_MEMCG).
@@ -32,7 +33,7 @@
 #include "mmguard_util.h"
 
 #define CHUNK_PFNS	4096
-#define READS		5
+#define READS		9
 #define THP_SIZE	(2UL << 20)
 #define THP_MAX_MB	512UL
 
@@ -72,6 +73,7 @@ static void measure(const char *name, int thp)
 		ksft_test_result_skip("%s thp=%d: no %s\n", name, thp, path);
 		return;
 	}
+	full_read_ns_per_pfn(name, &pfns);	/* warm-up */
 	for (i = 0; i < READS; i++) {
 		t = full_read_ns_per_pfn(name, &pfns);
 		if (t < 0 || (i && pfns != first)) {
