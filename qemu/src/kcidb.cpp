@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include "file_io.h"
 #include "kernel_tree.h"
 #include "process.h"
 
@@ -141,8 +142,12 @@ KcidbFacts collect_kcidb_facts(const Workspace& ws, bool applied, const std::vec
         }
     }
     for (const auto& m : mutations) {
-        contents.push_back(slurp_file(ws.patches() / "mutations" / (m + ".patch")));
-        f.patch_files.push_back("mutations/" + m + ".patch");
+        // As `--mutation` takes it (main.cpp): a path to a patch file, or
+        // the name of one in patches/mutations/, with or without ".patch".
+        fs::path p = m;
+        if (!fs::exists(p)) p = ws.patches() / "mutations" / (p.extension() == ".patch" ? m : m + ".patch");
+        contents.push_back(slurp_file(p));
+        f.patch_files.push_back("mutations/" + p.filename().string());
     }
     f.patchset_hash = kcidb_patchset_hash(contents);
     std::vector<std::string> fragments;
@@ -244,7 +249,8 @@ void write_kcidb_json(const Workspace& ws, bool applied, const std::vector<std::
     } catch (const json::exception& e) {
         throw HarnessError(fmt::format("{}: {}", (ws.out / "results.json").string(), e.what()));
     }
-    std::ofstream(ws.out / "kcidb.json") << to_kcidb(results, collect_kcidb_facts(ws, applied, mutations)).dump(2) << "\n";
+    write_file_atomically(ws.out / "kcidb.json",
+                          to_kcidb(results, collect_kcidb_facts(ws, applied, mutations)).dump(2) + "\n");
 }
 
 }  // namespace mmguard

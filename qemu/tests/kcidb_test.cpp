@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "test_files.h"
+
 namespace mmguard {
 namespace {
 
@@ -131,6 +133,33 @@ TEST(KcidbSchema, BrokenCopiesAreRejected) {
 TEST(KcidbSchema, ValidatorReportsUnreadableInputAsHarnessError) {
     int rc = std::system(fmt::format("python3 '{}' /nonexistent.json /nonexistent.json 2>/dev/null", kValidator.string()).c_str());
     EXPECT_EQ(WEXITSTATUS(rc), 3);
+}
+
+}  // namespace
+}  // namespace mmguard
+
+namespace mmguard {
+namespace {
+
+// `--mutation` takes a path or a name (with or without .patch); the proof
+// passes full paths. The first version read "NAME.patch.patch" for a path,
+// and every mutation run of the proof ended in a harness error.
+TEST(KcidbFacts, AMutationGivenAsAPathOrANameIsRead) {
+    auto root = testing::scratch_dir("kcidb-facts");
+    Workspace ws;
+    ws.project = root / "project";
+    ws.out = root / "out" / "run";
+    testing::put(ws.kunit() / "configs" / "base.config", "CONFIG_A=y\n");
+    testing::put(ws.patches() / "series", "");
+    testing::put(ws.patches() / "mutations" / "m.patch", "a mutation\n");
+    auto by_path = collect_kcidb_facts(ws, true, {(ws.patches() / "mutations" / "m.patch").string()});
+    auto by_name = collect_kcidb_facts(ws, true, {"m"});
+    auto by_file_name = collect_kcidb_facts(ws, true, {"m.patch"});
+    EXPECT_EQ(by_path.patch_files, std::vector<std::string>{"mutations/m.patch"});
+    EXPECT_EQ(by_path.patchset_hash, by_name.patchset_hash);
+    EXPECT_EQ(by_path.patchset_hash, by_file_name.patchset_hash);
+    EXPECT_FALSE(by_path.patchset_hash.empty());
+    fs::remove_all(root);
 }
 
 }  // namespace
