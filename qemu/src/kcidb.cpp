@@ -8,8 +8,8 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
+#include "digest.h"
 #include "file_io.h"
 #include "kernel_tree.h"
 #include "process.h"
@@ -55,16 +55,6 @@ std::string excerpt(const json& t) {
     if (t.contains("reason")) text += "reason: " + t["reason"].get<std::string>() + "\n";
     if (text.size() > kMaxExcerpt) text = text.substr(text.size() - kMaxExcerpt);  // the end says most
     return text;
-}
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr))
-        throw HarnessError("sha256 failed");
-    std::string hex;
-    for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
-    return hex;
 }
 
 std::string slurp_file(const fs::path& p) {
