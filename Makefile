@@ -25,11 +25,11 @@ DEPS_KERNEL := linux-source-6.12 build-essential flex bison bc cpio kmod libelf-
 # The kernel's own gates: sparse, and checkpatch's SPDX check (Debian's python3).
 DEPS_GATES  := sparse python3-ply python3-git
 DEPS_GUEST  := qemu-system-x86 qemu-system-data busybox-static trinity
-DEPS_TOOL   := cmake pkg-config jq libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev libxml2-utils libssl-dev python3-jsonschema
+DEPS_TOOL   := cmake pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev libxml2-utils libssl-dev python3-jsonschema
 DEPS := $(DEPS_KERNEL) $(DEPS_GATES) $(DEPS_GUEST) $(DEPS_TOOL)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps tool unit run check check-pipeline check-harness proof gates gates-fast stress bench series clean distclean help
+.PHONY: all deps tool unit run check check-pipeline check-repeat check-harness proof proof-merge gates gates-fast stress bench series clean distclean help
 
 all: run
 
@@ -74,16 +74,36 @@ check-pipeline: tool
 		--expect-suite kpageflags_thp_race --expect-suite kpageflags_offline_race --expect-suite isolation_undo_types --expect-suite thp_mapcount --expect-suite compaction_stress \
 		--expect-suite trinity $(BOOT_ARGS) $(MMGUARD_ARGS)
 
-# The harness catches what it claims: an injected BUG and WARN are reported
-# with their signatures, a silent guest is killed as a hang.
-check-harness: tool
-	@ACCEL=$(ACCEL) qemu/check-harness.sh $(MMGUARD)
+# Flakes: every KUnit suite in 5 boots of the kernel check-pipeline built
+# (about 5 s each); a test that fails in any of them fails this, and the
+# per-test pass counts go to out/kunit-repeat-repeat.md.
+check-repeat: tool
+	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --label kunit-repeat --no-selftests --repeat 5 $(BOOT_ARGS)
 
-# The proof matrix: each reproducer of patches/reproducers fails on the base
-# kernel and passes patched; each DEBUG_VM check of patches/mutations/ fires
-# with its mutation and is silent without it. Writes out/proof.md and .json.
+# The proof matrix (`mmguard proof`): each reproducer of
+# patches/reproducers fails on the base kernel and passes patched; each
+# DEBUG_VM check of patches/mutations/ fires with its mutation and is silent
+# without it; the harness catches what it claims (qemu/harness-checks: an
+# injected BUG and WARN reported with their titles, a silent guest killed as
+# a hang). Each kernel is built once, each distinct (kernel, boot options)
+# booted once. Writes out/proof.md and .json. PROOF_ARGS="--only harness"
+# runs the rows whose topic starts with that.
+# SHARD=I/N runs that share of the boots (out/proof-shard-I-of-N.*); on
+# several machines, `make proof-merge PARTS="dir1 dir2 ..."` combines them
+# (Documentation/scale-out.md). With the default 1/1 the one part is merged
+# at once, so make check runs the same commands a sharded CI job runs.
+PROOF_ARGS ?=
+SHARD ?= 1/1
+PARTS ?= $(OUT)
 proof: tool
-	@ACCEL=$(ACCEL) qemu/proof.sh $(MMGUARD)
+	$(MMGUARD) proof $(KSRC_ARG) --accel $(ACCEL) --shard $(SHARD) $(PROOF_ARGS)
+	@if [ "$(SHARD)" = 1/1 ]; then $(MMGUARD) merge $(OUT)/proof-shard-1-of-1.json; fi
+
+proof-merge: tool
+	$(MMGUARD) merge $(PARTS)
+
+check-harness: tool
+	$(MMGUARD) proof $(KSRC_ARG) --accel $(ACCEL) --only harness
 
 # The kernel's own gates (qemu/gates/): the patch files are git format-patch
 # output that git am takes, checkpatch --strict is clean, and every object
@@ -96,7 +116,7 @@ gates: tool
 gates-fast: tool
 	$(MMGUARD) gates --fast $(KSRC_ARG)
 
-check: unit gates-fast check-pipeline check-harness proof
+check: unit gates-fast check-pipeline check-repeat proof
 	@echo "make check: all passed"
 
 # A trinity session with every mm churner beside it (min_free_kbytes,
@@ -107,12 +127,14 @@ STRESS_SECONDS ?= 300
 stress: tool
 	$(MMGUARD) stress $(KSRC_ARG) --accel $(ACCEL) --trinity-seconds $(STRESS_SECONDS) $(MMGUARD_ARGS)
 
-# The cost of the checks: base and patched boots alternate (BENCH_PAIRS
-# pairs), each timing alloc_pages/__free_pages in the KUnit suite
-# mmguard_bench; the patched/base ratios go to out/bench.md and .json.
+# The cost of the stack (`mmguard bench`): base and patched are built once,
+# then booted alternately (BENCH_PAIRS pairs), each boot timing
+# alloc_pages/__free_pages (KUnit mmguard_bench) and full reads of
+# /proc/kpageflags, kpagecount, kpagecgroup (selftest kpage_read_cost); the
+# patched/base ratios go to out/bench.md and .json.
 BENCH_PAIRS ?= 5
 bench: tool
-	@ACCEL=$(ACCEL) PAIRS=$(BENCH_PAIRS) qemu/bench.sh $(MMGUARD)
+	$(MMGUARD) bench $(KSRC_ARG) --accel $(ACCEL) --pairs $(BENCH_PAIRS)
 
 series: tool
 	$(MMGUARD) series $(KSRC_ARG) --dir $(OUT)/series

@@ -5,9 +5,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "bench.h"
 #include "gates.h"
 #include "process.h"
+#include "file_io.h"
 #include "progress.h"
+#include "repeat_tally.h"
 #include "proof.h"
 #include "run_pipeline.h"
 #include "series_files.h"
@@ -15,6 +18,35 @@
 using namespace mmguard;
 
 namespace {
+
+// --repeat N: boots 2..N of the kernel the first run built, then each test's
+// pass count over all N (out/<label>-repeat.md beside the boots' folders).
+int run_repeats(RunOptions& o, const RunResult& first, const std::string& label) {
+    std::map<std::string, TestTally> tally;
+    tally_boot(first.boot, tally);
+    int worst = first.verdict.exit_code;
+    RunInfo info = first.info;
+    info.build_seconds = 0;
+    info.compiled = 0;
+    for (int i = 2; i <= o.repeat; ++i) {
+        fmt::print("\n==> repeat {} of {}\n", i, o.repeat);
+        Workspace ws = make_workspace(o, fmt::format("{}-{}", label, i));
+        RunResult r = run_boot_and_finish(ws, o, info);
+        if (interrupted()) return kExitInterrupted;
+        tally_boot(r.boot, tally);
+        if (r.verdict.exit_code != kExitPass && (worst == kExitPass || r.verdict.exit_code > worst))
+            worst = r.verdict.exit_code;
+    }
+    int flaky = 0;
+    for (const auto& [name, x] : tally) flaky += x.flaky() || x.runs() < o.repeat;
+    std::string md = fmt::format("# {} booted {} times\n\n{} tests, {} flaky or missing in some boots\n\n{}", label,
+                                 o.repeat, tally.size(), flaky, tally_markdown(tally, o.repeat));
+    fs::path file = workspace_paths(o).out / (label + "-repeat.md");
+    write_file_atomically(file, md);
+    fmt::print("\n{}\n{}\n", md, file.string());
+    if (worst == kExitPass && flaky > 0) worst = kExitTestFailure;
+    return worst;
+}
 
 // `mmguard series`: export (default), --check or --update (series_files.h).
 int run_series(const Workspace& ws, const RunOptions& o) {
@@ -104,7 +136,27 @@ int main(int argc, char** argv) {
     proof_cmd->add_option("--tarball", o.tarball, "Debian kernel source tarball");
     proof_cmd->add_option("--accel", o.accel, "auto (KVM if it works here), kvm or tcg")
         ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+    proof_cmd->add_option("--only", proof.only, "only the rows whose topic starts with this (repeatable)");
+    proof_cmd->add_option("--shard", proof.shard,
+                          "I/N: run only this share of the boots (balanced by Documentation/proof.json's seconds); "
+                          "writes OUT/proof-shard-I-of-N.md/.json for `mmguard merge`");
     proof_cmd->add_flag("--list", proof.list, "print the boots and the rows each one judges; run nothing");
+
+    std::vector<std::string> merge_inputs;
+    auto* merge_cmd = app.add_subcommand("merge", "combine the proof shards' results into one OUT/proof.md and proof.json");
+    merge_cmd->add_option("parts", merge_inputs, "proof-shard-*.json files, or folders holding them")->required();
+
+    BenchOptions bench;
+    auto* bench_cmd = app.add_subcommand(
+        "bench", "the stack's cost: patched/base ratios of page allocation and /proc/kpageflags reads over "
+                 "alternating boots (OUT/bench.md, bench.json)");
+    bench_cmd->add_option("--ksrc", o.ksrc, "use this kernel tree (read only) instead of Debian's linux-source-6.12");
+    bench_cmd->add_option("--tarball", o.tarball, "Debian kernel source tarball");
+    bench_cmd->add_option("--accel", o.accel, "auto (KVM if it works here), kvm or tcg")
+        ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+    bench_cmd->add_option("--pairs", bench.pairs, "pairs of boots")->capture_default_str()->check(CLI::Range(1, 100));
+    bench_cmd->add_option("--cpus", bench.cpus, "vCPUs")->capture_default_str()->check(CLI::Range(1, 64));
+    bench_cmd->add_option("--ms", bench.ms, "mmguard_bench.ms: milliseconds per case repetition (0: the suite's)");
 
     CLI11_PARSE(app, argc, argv);
     gates.jobs = o.jobs;
@@ -116,6 +168,8 @@ int main(int argc, char** argv) {
     if (parse_cmd->parsed()) label = o.label.empty() ? "parse" : o.label;
     try {
         if (proof_cmd->parsed()) return run_proof(o, proof);
+        if (bench_cmd->parsed()) return run_bench(o, bench);
+        if (merge_cmd->parsed()) return run_proof_merge(o, merge_inputs);
         Workspace ws = make_workspace(o, label);
         RunInfo info;
         info.label = label;
@@ -160,6 +214,7 @@ int main(int argc, char** argv) {
             return kExitPass;
         }
         RunResult result = boot_cmd->parsed() ? run_boot_and_finish(ws, o, info) : run_once(ws, o, label);
+        if (o.repeat > 1 && !interrupted()) return run_repeats(o, result, label);
         return interrupted() ? kExitInterrupted : result.verdict.exit_code;
     } catch (const Interrupted&) {
         fmt::print(stderr, "mmguard: interrupted; children stopped\n");

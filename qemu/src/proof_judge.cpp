@@ -75,6 +75,10 @@ RowVerdict judge_proof_row(const ProofRow& row, int exit_code, const BootResult&
         v.ok = exit_code == kExitKernelReport && has_report_matching(boot, row.pattern);
         v.seen = report;
         break;
+    case ProofExpect::Hang:
+        v.ok = exit_code == kExitKernelReport && boot.outcome == BootOutcome::Hang;
+        v.seen = fmt::format("exit {}, {}", exit_code, to_string(boot.outcome));
+        break;
     case ProofExpect::SuiteFails: {
         const TestResult* suite = find_suite(boot, row.suite);
         v.ok = exit_code == kExitTestFailure && suite && suite->status == TestStatus::Fail &&

@@ -130,6 +130,35 @@ std::vector<ProofRow> read_proof_rows(const fs::path& patches_dir) {
     return rows;
 }
 
+std::vector<ProofRow> read_harness_rows(const fs::path& file) {
+    std::vector<ProofRow> rows;
+    std::istringstream in(read_file(file));
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+        std::string t = trim(line);
+        if (t.empty() || t[0] == '#') continue;
+        std::string where = fmt::format("{}:{}", file.string(), n);
+        auto at = t.find(" args: ");
+        if (at == std::string::npos) throw HarnessError(fmt::format("{}: want 'NAME EXPECTATION args: OPTIONS'", where));
+        std::istringstream head(t.substr(0, at));
+        std::string name, expect;
+        head >> name;
+        std::getline(head, expect);
+        expect = trim(expect);
+        ProofRow r{"harness-" + name, "harness", {false, {}}, split_words(t.substr(at + 7)), ProofExpect::Hang, "",
+                   "", "hang"};
+        if (expect.rfind("report: ", 0) == 0) {
+            r.expect = ProofExpect::Report;
+            r.pattern = trim(expect.substr(8));
+            r.expected = fmt::format("report /{}/", r.pattern);
+        } else if (expect != "hang") {
+            throw HarnessError(fmt::format("{}: expectation '{}' is neither 'hang' nor 'report: RE'", where, expect));
+        }
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
 std::vector<ProofBoot> plan_proof_boots(const std::vector<ProofRow>& rows) {
     std::vector<ProofBoot> boots;
     for (std::size_t i = 0; i < rows.size(); ++i) {

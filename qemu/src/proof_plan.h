@@ -24,6 +24,7 @@ enum class ProofExpect {
     Pass,         // exit 0: every test passes, no kernel report
     Report,       // exit 2 and some report's title or signature matches `pattern`
     SuiteFails,   // exit 1, `suite` fails; with a pattern, one of its diagnostic lines matches
+    Hang,         // exit 2, the boot judged a hang (the harness's own check)
 };
 
 struct ProofRow {
@@ -41,6 +42,10 @@ struct ProofRow {
 // then per mutation (by file name) its healthy then mutated row. Throws
 // HarnessError naming the file and line on anything it does not understand.
 std::vector<ProofRow> read_proof_rows(const std::filesystem::path& patches_dir);
+
+// The harness's own checks (qemu/harness-checks): one row each, on the
+// patched kernel, topic "harness-NAME", what "harness".
+std::vector<ProofRow> read_harness_rows(const std::filesystem::path& file);
 
 // One boot of the matrix and the rows judged from it.
 struct ProofBoot {

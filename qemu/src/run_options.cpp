@@ -108,6 +108,10 @@ void add_boot_options(CLI::App* app, RunOptions& o) {
                   "under TCG, give the guest the host's TSC frequency (tsc_early_khz=) so its clock keeps time "
                   "(default for stress)");
     app->add_option("--label", o.label, "name of this run in out/ and reports");
+    app->add_option("--repeat", o.repeat,
+                    "boot the kernel this many times (built once) and count each test's passes; any failure or "
+                    "flake fails the run")
+        ->check(CLI::Range(1, 1000));
     app->add_option("--expect-report", o.expect_report,
                     "harness self-test: pass only if a kernel report whose signature contains this appears");
     app->add_option("--expect-suite", o.expect_suites, "fail unless this top-level suite ran");

@@ -33,6 +33,7 @@ struct RunOptions {
     std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
     std::vector<std::string> churners;
     // boot
+    std::string kernel_image;   // boot this bzImage instead of the build's (bench: a kept copy)
     std::string accel = "auto";
     int cpus = 2;
     std::string memory = "2G";
@@ -43,6 +44,7 @@ struct RunOptions {
     bool tsc_clock = false;
     int host_cpus = 0;
     std::string label;
+    int repeat = 1;             // boot the built kernel this many times (run): per-test pass counts
     std::string expect_report;
     std::vector<std::string> expect_suites;
     std::string series_dir = "out/series";

@@ -63,7 +63,7 @@ Initramfs run_initramfs(const Workspace& ws, RunOptions& o) {
 
 BootResult run_boot(const Workspace& ws, const RunOptions& o, const fs::path& initrd) {
     BootOptions b;
-    b.kernel = ws.bzimage();
+    b.kernel = o.kernel_image.empty() ? ws.bzimage() : fs::path(o.kernel_image);
     b.initrd = initrd;
     b.accel = o.accel;
     b.cpus = o.cpus;

@@ -110,6 +110,36 @@ TEST_F(ProofRowsFromFiles, AMutationWithoutExpectationIsAnError) {
     EXPECT_NE(error_of().find("x.patch: no Mutation-Expect"), std::string::npos) << error_of();
 }
 
+TEST(HarnessRows, TheProjectsHarnessChecksAreRowsOnThePatchedKernel) {
+    auto rows = read_harness_rows(kProjectPatches / "../qemu/harness-checks");
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0].topic, "harness-bug");
+    EXPECT_EQ(rows[0].expect, ProofExpect::Report);
+    EXPECT_EQ(rows[0].kernel.name(), "patched");
+    EXPECT_EQ(rows[2].expect, ProofExpect::Hang);
+    for (const auto& r : rows) {
+        RunOptions o;
+        EXPECT_NO_THROW(parse_run_words(o, r.words, r.topic)) << r.topic;
+    }
+}
+
+TEST_F(ProofRowsFromFiles, AHarnessCheckNeedsItsOptions) {
+    put(dir / "harness", "bug report: ^x\n");
+    EXPECT_THROW(read_harness_rows(dir / "harness"), HarnessError);
+    put(dir / "harness", "bug crash args: --no-selftests\n");
+    EXPECT_THROW(read_harness_rows(dir / "harness"), HarnessError);
+}
+
+TEST(ProofJudge, AHangRowNeedsTheBootJudgedAHang) {
+    ProofRow row;
+    row.expect = ProofExpect::Hang;
+    BootResult b;
+    b.outcome = BootOutcome::Hang;
+    EXPECT_TRUE(judge_proof_row(row, kExitKernelReport, b).ok);
+    b.outcome = BootOutcome::Timeout;
+    EXPECT_FALSE(judge_proof_row(row, kExitKernelReport, b).ok);
+}
+
 TEST(RunWords, UnknownOptionsAreErrorsNamingTheRow) {
     RunOptions o;
     parse_run_words(o, {"--selftest", "a", "--cpus", "3", "--append", "x=1", "--append", "y"}, "row");
