@@ -54,10 +54,15 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "==> deps: all installed"; fi
 
+# The tool compiles through ccache too, with paths taken relative to the
+# checkout (CCACHE_BASEDIR) and the working directory left out of the hash,
+# so a fresh clone reuses what an earlier clone compiled.
+TOOL_CCACHE := CCACHE_BASEDIR=$(CURDIR) CCACHE_NOHASHDIR=true
 tool: deps
 	@mkdir -p $(BUILD)
-	@cmake -S qemu -B $(BUILD)/tool -DCMAKE_BUILD_TYPE=RelWithDebInfo >$(BUILD)/cmake.log 2>&1 || { cat $(BUILD)/cmake.log; exit 1; }
-	@set -o pipefail; cmake --build $(BUILD)/tool -j $(JOBS) -- --no-print-directory 2>&1 | { grep -Ev '^\[ *[0-9]+%\] (Building|Linking)|Built target' || true; }
+	@cmake -S qemu -B $(BUILD)/tool -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		$$(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) >$(BUILD)/cmake.log 2>&1 || { cat $(BUILD)/cmake.log; exit 1; }
+	@set -o pipefail; $(TOOL_CCACHE) cmake --build $(BUILD)/tool -j $(JOBS) -- --no-print-directory 2>&1 | { grep -Ev '^\[ *[0-9]+%\] (Building|Linking)|Built target' || true; }
 	@test -x $(TOOL)
 
 unit: tool

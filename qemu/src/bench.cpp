@@ -10,6 +10,7 @@
 
 #include "bench_table.h"
 #include "file_io.h"
+#include "kernel_tree.h"
 #include "process.h"
 #include "run_pipeline.h"
 
@@ -24,9 +25,18 @@ struct BuiltKernel {
     fs::path image;
 };
 
-BuiltKernel build_and_keep(const RunOptions& global, bool base) {
+BuiltKernel build_and_keep(const RunOptions& global, bool base, int first_patches) {
     RunOptions o = global;
     o.base = base;
+    if (!base && first_patches > 0) {
+        // The base with the first patches of the series on top.
+        Workspace paths = workspace_paths(global);
+        auto names = read_series(paths.patches() / "series");
+        if (static_cast<std::size_t>(first_patches) > names.size())
+            throw HarnessError(fmt::format("--first-patches {}: the series has {} patches", first_patches, names.size()));
+        o.base = true;
+        for (int i = 0; i < first_patches; ++i) o.mutations.push_back((paths.patches() / names[i]).string());
+    }
     Workspace ws = make_workspace(o, base ? "bench-build-base" : "bench-build-patched");
     BuiltKernel k;
     PreparedTree tree = run_prepare(ws, o);
@@ -85,8 +95,8 @@ int run_bench(const RunOptions& global, const BenchOptions& options) {
     std::string load_start = loadavg();
     fs::path out_root = workspace_paths(global).out;
     // The base first, so the build directory ends with the patched kernel.
-    BuiltKernel base = build_and_keep(global, true);
-    BuiltKernel patched = build_and_keep(global, false);
+    BuiltKernel base = build_and_keep(global, true, 0);
+    BuiltKernel patched = build_and_keep(global, false, options.first_patches);
     std::vector<std::map<std::string, BenchFigure>> figures[2];   // [0] base, [1] patched
     for (int pair = 1; pair <= options.pairs; ++pair) {
         for (int side : pair % 2 ? std::vector<int>{0, 1} : std::vector<int>{1, 0}) {
@@ -94,9 +104,14 @@ int run_bench(const RunOptions& global, const BenchOptions& options) {
             RunOptions o = global;
             o.base = side == 0;
             o.kernel_image = k.image.string();
-            std::vector<std::string> words = {"--selftest", "kpage_read_cost", "--kunit-filter", "mmguard_bench",
-                                              "--cpus", std::to_string(options.cpus), "--tsc-clock",
-                                              "--append", "mmguard_bench.run=1"};
+            std::vector<std::string> words = {"--kunit-filter", "mmguard_bench", "--cpus", std::to_string(options.cpus),
+                                              "--tsc-clock", "--append", "mmguard_bench.run=1"};
+            if (options.kpage) {
+                words.push_back("--selftest");
+                words.push_back("kpage_read_cost");
+            } else {
+                words.push_back("--no-selftests");
+            }
             if (options.ms > 0) {
                 words.push_back("--append");
                 words.push_back(fmt::format("mmguard_bench.ms={}", options.ms));
@@ -128,6 +143,9 @@ int run_bench(const RunOptions& global, const BenchOptions& options) {
     char when[64];
     std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
     std::string md = "# The stack's cost: patched / base\n\n";
+    if (options.first_patches > 0)
+        md += fmt::format("'patched' here is the base with the first {} patches of patches/series only.\n\n",
+                          options.first_patches);
     md += fmt::format("{} pairs of boots (base and patched alternating, both kernels built once before the first),\n"
                       "{} vCPUs, accel {}, {}, {:.0f} s; host load average {} at the start, {} at the end.\n"
                       "The base and patched columns are medians over the boots; the ratio columns are over\n"
@@ -138,7 +156,7 @@ int run_bench(const RunOptions& global, const BenchOptions& options) {
     md += "\nThe best of each boot's repetitions (least disturbed by the host):\n\n" + table(only(bests, true), "ns/op");
     md += "\n## Full reads of /proc/kpageflags, kpagecount, kpagecgroup: ns per PFN, best of the boot's reads "
           "(selftest kpage_read_cost; thp=1: with THPs mapped)\n\n" + table(only(bests, false), "ns/PFN");
-    json j = {{"pairs", options.pairs}, {"cpus", options.cpus}, {"seconds", secs},
+    json j = {{"pairs", options.pairs}, {"cpus", options.cpus}, {"seconds", secs}, {"first_patches", options.first_patches},
               {"median", rows_json(medians)}, {"best", rows_json(bests)}};
     write_file_atomically(out_root / "bench.md", md);
     write_file_atomically(out_root / "bench.json", j.dump(2) + "\n");

@@ -15,6 +15,10 @@ struct BenchOptions {
     int pairs = 5;
     int cpus = 3;
     int ms = 0;   // mmguard_bench.ms= per case repetition (0: the suite's default)
+    // The "patched" side has only the first this many patches of
+    // patches/series (0: all): a bisect of a ratio over the stack.
+    int first_patches = 0;
+    bool kpage = true;   // also run the selftest kpage_read_cost
 };
 
 // 0 when every boot gave its figures; 1 (with the reason) otherwise.

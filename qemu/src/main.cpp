@@ -156,6 +156,9 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
     bench_cmd->add_option("--pairs", bench.pairs, "pairs of boots")->capture_default_str()->check(CLI::Range(1, 100));
     bench_cmd->add_option("--cpus", bench.cpus, "vCPUs")->capture_default_str()->check(CLI::Range(1, 64));
+    bench_cmd->add_option("--first-patches", bench.first_patches,
+                          "compare the base with the base + the first N patches of the series (a bisect step)");
+    bench_cmd->add_flag("!--no-kpage", bench.kpage, "leave out the kpage_read_cost selftest");
     bench_cmd->add_option("--ms", bench.ms, "mmguard_bench.ms: milliseconds per case repetition (0: the suite's)");
 
     CLI11_PARSE(app, argc, argv);
