@@ -232,13 +232,7 @@ json to_kcidb(const json& results, const KcidbFacts& facts) {
     return doc;
 }
 
-void write_kcidb_json(const Workspace& ws, bool applied, const std::vector<std::string>& mutations) {
-    json results;
-    try {
-        results = json::parse(slurp_file(ws.out / "results.json"));
-    } catch (const json::exception& e) {
-        throw HarnessError(fmt::format("{}: {}", (ws.out / "results.json").string(), e.what()));
-    }
+void write_kcidb_json(const Workspace& ws, const json& results, bool applied, const std::vector<std::string>& mutations) {
     write_file_atomically(ws.out / "kcidb.json",
                           to_kcidb(results, collect_kcidb_facts(ws, applied, mutations)).dump(2) + "\n");
 }

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "file_io.h"
 #include "kcidb.h"
 #include "progress.h"
 
@@ -107,8 +108,9 @@ RunResult run_finish(const Workspace& ws, const RunOptions& o, const RunInfo& in
     r.boot = std::move(boot);
     r.verdict = judge(r.boot, e);
     r.out = ws.out;
-    write_results_json(ws.out / "results.json", r.info, r.boot, r.verdict);
-    write_kcidb_json(ws, !o.base, o.mutations);
+    nlohmann::json results = results_json(r.info, r.boot, r.verdict);
+    write_file_atomically(ws.out / "results.json", results.dump(2) + "\n");
+    write_kcidb_json(ws, results, !o.base, o.mutations);
     write_junit_xml(ws.out / "junit.xml", r.info, r.boot);
     write_reports_text(ws.out / "reports.txt", r.boot);
     print_summary(r.info, r.boot, r.verdict, ws.out);
