@@ -39,12 +39,7 @@ BuiltKernel build_and_keep(const RunOptions& global, bool base, int first_patche
     }
     Workspace ws = make_workspace(o, base ? "bench-build-base" : "bench-build-patched");
     BuiltKernel k;
-    PreparedTree tree = run_prepare(ws, o);
-    BuildResult b = run_build(ws, o);
-    k.info.kernel_tree = tree.head_commit;
-    k.info.patches = tree.applied;
-    k.info.build_seconds = b.seconds;
-    k.info.compiled = b.compiled;
+    k.info = run_prepare_and_build(ws, o, ws.out.filename().string());
     k.image = ws.work / "bench" / (base ? "base.bzImage" : "patched.bzImage");
     fs::create_directories(k.image.parent_path());
     std::error_code ec;

@@ -48,6 +48,14 @@ int run_repeats(RunOptions& o, const RunResult& first, const std::string& label)
     return worst;
 }
 
+// The options of a command that builds and boots kernels of its own choice.
+void add_source_and_accel_options(CLI::App* cmd, RunOptions& o) {
+    cmd->add_option("--ksrc", o.ksrc, "use this kernel tree (read only) instead of Debian's linux-source-6.12");
+    cmd->add_option("--tarball", o.tarball, "Debian kernel source tarball");
+    cmd->add_option("--accel", o.accel, "auto (KVM if it works here), kvm or tcg")
+        ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+}
+
 // `mmguard series`: export (default), --check or --update (series_files.h).
 int run_series(const Workspace& ws, const RunOptions& o) {
     PreparedTree tree = run_prepare(ws, o);
@@ -132,10 +140,7 @@ int main(int argc, char** argv) {
     auto* proof_cmd = app.add_subcommand(
         "proof", "the proof matrix: each reproducer of patches/reproducers fails on base and passes patched, each "
                  "check of patches/mutations/ is silent and fires with its mutation (OUT/proof.md, proof.json)");
-    proof_cmd->add_option("--ksrc", o.ksrc, "use this kernel tree (read only) instead of Debian's linux-source-6.12");
-    proof_cmd->add_option("--tarball", o.tarball, "Debian kernel source tarball");
-    proof_cmd->add_option("--accel", o.accel, "auto (KVM if it works here), kvm or tcg")
-        ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+    add_source_and_accel_options(proof_cmd, o);
     proof_cmd->add_option("--only", proof.only, "only the rows whose topic starts with this (repeatable)");
     proof_cmd->add_option("--shard", proof.shard,
                           "I/N: run only this share of the boots (balanced by Documentation/proof.json's seconds); "
@@ -150,10 +155,7 @@ int main(int argc, char** argv) {
     auto* bench_cmd = app.add_subcommand(
         "bench", "the stack's cost: patched/base ratios of page allocation and /proc/kpageflags reads over "
                  "alternating boots (OUT/bench.md, bench.json)");
-    bench_cmd->add_option("--ksrc", o.ksrc, "use this kernel tree (read only) instead of Debian's linux-source-6.12");
-    bench_cmd->add_option("--tarball", o.tarball, "Debian kernel source tarball");
-    bench_cmd->add_option("--accel", o.accel, "auto (KVM if it works here), kvm or tcg")
-        ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
+    add_source_and_accel_options(bench_cmd, o);
     bench_cmd->add_option("--pairs", bench.pairs, "pairs of boots")->capture_default_str()->check(CLI::Range(1, 100));
     bench_cmd->add_option("--cpus", bench.cpus, "vCPUs")->capture_default_str()->check(CLI::Range(1, 64));
     bench_cmd->add_option("--first-patches", bench.first_patches,

@@ -152,12 +152,7 @@ int run_proof(const RunOptions& global, const ProofOptions& options) {
                 build_error.clear();
                 built_info = RunInfo{};
                 try {
-                    PreparedTree tree = run_prepare(ws, o);
-                    BuildResult br = run_build(ws, o);
-                    built_info.kernel_tree = tree.head_commit;
-                    built_info.patches = tree.applied;
-                    built_info.build_seconds = br.seconds;
-                    built_info.compiled = br.compiled;
+                    built_info = run_prepare_and_build(ws, o, label);
                 } catch (const HarnessError& e) {
                     build_error = e.what();
                 }

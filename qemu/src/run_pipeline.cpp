@@ -117,7 +117,7 @@ RunResult run_finish(const Workspace& ws, const RunOptions& o, const RunInfo& in
     return r;
 }
 
-RunResult run_once(const Workspace& ws, RunOptions& o, const std::string& label) {
+RunInfo run_prepare_and_build(const Workspace& ws, const RunOptions& o, const std::string& label) {
     RunInfo info;
     info.label = label;
     PreparedTree tree = run_prepare(ws, o);
@@ -126,7 +126,11 @@ RunResult run_once(const Workspace& ws, RunOptions& o, const std::string& label)
     info.patches = tree.applied;
     info.build_seconds = b.seconds;
     info.compiled = b.compiled;
-    return run_boot_and_finish(ws, o, info);
+    return info;
+}
+
+RunResult run_once(const Workspace& ws, RunOptions& o, const std::string& label) {
+    return run_boot_and_finish(ws, o, run_prepare_and_build(ws, o, label));
 }
 
 RunResult run_boot_and_finish(const Workspace& ws, RunOptions& o, RunInfo info) {

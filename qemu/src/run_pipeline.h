@@ -30,6 +30,8 @@ Initramfs run_initramfs(const Workspace& ws, RunOptions& o);
 BootResult run_boot(const Workspace& ws, const RunOptions& o, const std::filesystem::path& initrd);
 // Judges the boot and writes every view of the result into ws.out.
 RunResult run_finish(const Workspace& ws, const RunOptions& o, const RunInfo& info, BootResult boot);
+// Prepare and build; the RunInfo says what was built.
+RunInfo run_prepare_and_build(const Workspace& ws, const RunOptions& o, const std::string& label);
 // The whole chain: prepare, build, initramfs, boot, finish.
 RunResult run_once(const Workspace& ws, RunOptions& o, const std::string& label);
 // Initramfs, boot and finish, for a kernel already built (info says which).
