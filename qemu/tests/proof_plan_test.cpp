@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "test_paths.h"
 #include "process.h"
 #include "proof_judge.h"
 #include "proof_plan.h"
@@ -17,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::put;
 
-const fs::path kProjectPatches = fs::path(MMGUARD_FIXTURES) / "../../../patches";
+const fs::path kProjectPatches = testing::fixtures_dir() / "../../../patches";
 
 const ProofRow& row_of(const std::vector<ProofRow>& rows, const std::string& topic, const std::string& kernel) {
     for (const auto& r : rows)
