@@ -35,8 +35,9 @@ all: run
 
 help:
 	@echo "make run    build the patched kernel, boot it, run KUnit + selftests, report (out/latest/)"
-	@echo "make check  unit tests, the real pipeline, harness self-tests, the proof matrix"
-	@echo "make proof  base vs patched for every reproducer, every check with its mutation (out/proof.md)"
+	@echo "make check  unit tests, the fast gates, the real pipeline, KUnit x5, the proof matrix"
+	@echo "make proof  base vs patched for every reproducer, every check with its mutation, the harness's claims (out/proof.md)"
+	@echo "            SHARD=I/N for a share of it; make proof-merge PARTS='dir...' to combine shards"
 	@echo "make deps   install missing Debian packages"
 	@echo "make series export patches + KUnit suites as one git-am-able series with a cover letter (out/series/)"
 	@echo "make gates  the kernel's own gates: format-patch/git am, checkpatch --strict, W=1 + sparse over the config matrix (out/gates.md)"
