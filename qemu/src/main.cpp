@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "coverage_command.h"
 #include "gates.h"
 #include "initramfs.h"
 #include "kcidb.h"
@@ -345,6 +346,8 @@ int main(int argc, char** argv) {
     gates_cmd->add_flag("--fast", gates.fast, "only the configurations marked fast (what make check runs)");
     gates_cmd->add_option("--config", gates.configs, "only these configurations (names from qemu/gates/configs/)");
 
+    CoverageCommand coverage(app);
+
     CLI11_PARSE(app, argc, argv);
     gates.jobs = o.jobs;
     if (stress_cmd->parsed()) apply_stress_defaults(o, stress_cmd);
@@ -354,6 +357,7 @@ int main(int argc, char** argv) {
     std::string label = gates_cmd->parsed() ? (gates.fast ? "gates-fast" : "gates") : label_of(o);
     if (parse_cmd->parsed()) label = o.label.empty() ? "parse" : o.label;
     try {
+        if (coverage.parsed()) return coverage.run(o.project, o.work, o.out, o.jobs);
         Workspace ws = workspace(o, label);
         RunInfo info;
         info.label = label;
