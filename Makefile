@@ -120,7 +120,7 @@ bench: tool
 # Kernel gcov for the guarded objects (qemu/coverage/: its own config and
 # build directory, never make run's), one boot with make run's KUnit suites
 # and selftests (COVERAGE_TRINITY_SECONDS=N adds a trinity session), the
-# counters out on a second disk; out/coverage/index.html, coverage.json and
+# counters out over a second serial port; out/coverage/index.html, coverage.json and
 # summary.md per patches/guarded-functions (Documentation/coverage.md).
 COVERAGE_TRINITY_SECONDS ?= 0
 coverage: tool

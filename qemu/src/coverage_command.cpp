@@ -49,8 +49,6 @@ struct CoverageSettings {
 
 namespace {
 
-constexpr std::uint64_t kDiskBytes = 64ull << 20;
-
 // Every .gcda under `dir` (a previous run's counters must not leak into this one).
 std::vector<fs::path> gcda_files(const fs::path& dir) {
     std::vector<fs::path> out;
@@ -97,9 +95,21 @@ std::vector<FileCoverage> run_gcov(const fs::path& obj, const std::vector<fs::pa
         ProcessSpec spec;
         spec.argv = {"gcov", "-b", "--json-format", "--stdout", "-o", f.parent_path().string(), f.string()};
         spec.cwd = obj.string();
+        // To a file: the pipe helpers cut lines at 128 KiB, and gcov's JSON is one line.
+        fs::path json = log.parent_path() / "gcov.json.tmp";
+        spec.pipe_stdout = false;
+        spec.stdout_path = json.string();
         spec.stderr_to_stdout = false;
         spec.stderr_path = log.string();
-        auto files = parse_gcov_json(run_capture(spec, "gcov " + f.string()));
+        fs::remove(json);   // opened for appending
+        int code = 0;
+        {
+            Child child(spec);
+            code = exit_code_of(child.wait());
+        }
+        if (code != 0) throw HarnessError(fmt::format("gcov {} failed (exit {}); see {}", f.string(), code, log.string()));
+        auto files = parse_gcov_json(read_file(json));
+        fs::remove(json);
         all.insert(all.end(), files.begin(), files.end());
     }
     return all;
@@ -122,11 +132,6 @@ void run_gcovr(const Workspace& ws, const fs::path& report_dir, const std::vecto
     if (run_logged(spec, log.string()) != 0) throw HarnessError("gcovr failed; see " + log.string());
 }
 
-void make_disk(const fs::path& image) {
-    fs::remove(image);
-    { std::ofstream(image, std::ios::binary); }
-    fs::resize_file(image, kDiskBytes);   // sparse, all zeros
-}
 
 std::string now_utc() {
     std::time_t t = std::time(nullptr);
@@ -239,7 +244,7 @@ int CoverageCommand::run(const std::string& project, const std::string& work, co
         plan.trinity_seed = s.trinity_seconds > 0 ? (s.trinity_seed ? s.trinity_seed : std::random_device{}() | 1u) : 0;
         plan.trinity_children = s.trinity_children;
         plan.trinity_args = s.trinity_args;
-        plan.coverage_disk = "/dev/vda";
+        plan.coverage_port = "/dev/ttyS1";
         Initramfs ird = build_initramfs(ws, plan, ws.out / "initramfs.log");
         fmt::print("    selftests: {}\n", ird.selftests.empty() ? "none" : fmt::format("{}", fmt::join(ird.selftests, " ")));
         if (ird.trinity)
@@ -248,8 +253,9 @@ int CoverageCommand::run(const std::string& project, const std::string& work, co
         info.trinity_seed = plan.trinity_seed;
         info.trinity_seconds = plan.trinity_seconds;
 
-        fs::path disk = ws.work / "coverage-disk.img";
-        make_disk(disk);
+        // The guest's ttyS1: QEMU creates (truncates) the file.
+        fs::path disk = ws.out / "gcov-serial.bin";
+        fs::remove(disk);
         BootOptions bo;
         bo.kernel = ws.bzimage();
         bo.initrd = ird.cpio;
@@ -262,10 +268,10 @@ int CoverageCommand::run(const std::string& project, const std::string& work, co
         bo.total_timeout = s.total_timeout;
         bo.out_dir = ws.out;
         bo.state_dir = ws.work;
-        bo.drives = {disk};
+        bo.serial_files = {disk};
         BootResult result;
         {
-            Stage stage("boot", fmt::format("{} vCPUs, {} memory, coverage disk {}, console {}", s.cpus, s.memory,
+            Stage stage("boot", fmt::format("{} vCPUs, {} memory, coverage port ttyS1 -> {}, console {}", s.cpus, s.memory,
                                             disk.string(), (ws.out / "console.log").string()));
             BootObserver obs;
             obs.on_result = [](const TestResult& t) {
@@ -302,6 +308,7 @@ int CoverageCommand::run(const std::string& project, const std::string& work, co
         // to the dump leaves nothing, and a report from what is left would
         // look like unreached code. Say so and stop.
         std::string console = read_file(ws.out / "console.log");
+        std::fflush(stdout);
         if (result.outcome != BootOutcome::Completed) {
             fmt::print(stderr,
                        "mmguard: coverage: NO COVERAGE DATA: the guest ended with \"{}\" before dumping its gcov "
@@ -316,9 +323,12 @@ int CoverageCommand::run(const std::string& project, const std::string& work, co
             throw HarnessError(fmt::format("coverage: the guest finished without the line \"mmguard: coverage: N "
                                            "files, B bytes, md5 M\" (console: {})",
                                            (ws.out / "console.log").string()));
+        if (!fs::exists(disk))
+            throw HarnessError(fmt::format("coverage: QEMU left no {} (the guest's ttyS1)", disk.string()));
         std::string image = read_file(disk);
         auto members = read_dump(image, *dump);
         write_file_atomically(ws.out / "gcda.tar", image.substr(0, dump->bytes));
+        fs::remove(disk);
         gcda = install_gcda(members, ws.obj());
         fmt::print("    coverage dump: {} .gcda files, {} bytes, md5 ok\n", dump->files, dump->bytes);
         meta["dump"] = {{"files", dump->files}, {"bytes", dump->bytes}, {"md5", dump->md5}};

@@ -161,12 +161,12 @@ std::vector<TarMember> read_tar(std::string_view a) {
 
 std::vector<TarMember> read_dump(std::string_view image, const CoverageDump& dump) {
     if (dump.bytes > image.size())
-        throw HarnessError(fmt::format("coverage dump: the guest wrote {} bytes, the disk image holds only {}",
+        throw HarnessError(fmt::format("coverage dump: the guest wrote {} bytes, the host received only {}",
                                        dump.bytes, image.size()));
     std::string_view archive = image.substr(0, dump.bytes);
     std::string md5 = md5_hex(archive);
     if (md5 != dump.md5)
-        throw HarnessError(fmt::format("coverage dump: md5 of the {} bytes on the disk is {}, the guest said {}",
+        throw HarnessError(fmt::format("coverage dump: md5 of the {} bytes received is {}, the guest said {}",
                                        dump.bytes, md5, dump.md5));
     std::vector<TarMember> gcda;
     for (auto& m : read_tar(archive))

@@ -1,5 +1,5 @@
 // Coverage data without a kernel: the guarded-function list, the guest's
-// dump of /sys/kernel/debug/gcov (a tar archive on a raw disk image, named
+// dump of /sys/kernel/debug/gcov (a tar archive sent over a second serial port, named
 // by one console line), where each .gcda goes in the build directory, and
 // per-function figures from gcov's JSON output.
 #pragma once
