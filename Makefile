@@ -27,11 +27,11 @@ DEPS_GATES  := sparse python3-ply python3-git
 DEPS_GUEST  := qemu-system-x86 qemu-system-data busybox-static trinity
 # make coverage: gcovr writes the HTML and JSON reports (gcov comes with gcc).
 DEPS_COVERAGE := gcovr
-DEPS_TOOL   := cmake pkg-config jq libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev libxml2-utils libssl-dev python3-jsonschema
+DEPS_TOOL   := cmake pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev libxml2-utils libssl-dev python3-jsonschema
 DEPS := $(DEPS_KERNEL) $(DEPS_GATES) $(DEPS_GUEST) $(DEPS_TOOL) $(DEPS_COVERAGE)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps tool unit run check check-pipeline check-harness proof gates gates-fast stress bench coverage series clean distclean help
+.PHONY: all deps tool unit run check check-pipeline check-repeat check-harness proof proof-merge gates gates-fast stress bench coverage series clean distclean help
 
 all: run
 
@@ -57,10 +57,15 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "==> deps: all installed"; fi
 
+# The tool compiles through ccache too, with paths taken relative to the
+# checkout (CCACHE_BASEDIR) and the working directory left out of the hash,
+# so a fresh clone reuses what an earlier clone compiled.
+TOOL_CCACHE := CCACHE_BASEDIR=$(CURDIR) CCACHE_NOHASHDIR=true
 tool: deps
 	@mkdir -p $(BUILD)
-	@cmake -S qemu -B $(BUILD)/tool -DCMAKE_BUILD_TYPE=RelWithDebInfo >$(BUILD)/cmake.log 2>&1 || { cat $(BUILD)/cmake.log; exit 1; }
-	@set -o pipefail; cmake --build $(BUILD)/tool -j $(JOBS) -- --no-print-directory 2>&1 | { grep -Ev '^\[ *[0-9]+%\] (Building|Linking)|Built target' || true; }
+	@cmake -S qemu -B $(BUILD)/tool -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		$$(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) >$(BUILD)/cmake.log 2>&1 || { cat $(BUILD)/cmake.log; exit 1; }
+	@set -o pipefail; $(TOOL_CCACHE) cmake --build $(BUILD)/tool -j $(JOBS) -- --no-print-directory 2>&1 | { grep -Ev '^\[ *[0-9]+%\] (Building|Linking)|Built target' || true; }
 	@test -x $(TOOL)
 
 unit: tool
@@ -77,16 +82,36 @@ check-pipeline: tool
 		--expect-suite kpageflags_thp_race --expect-suite kpageflags_offline_race --expect-suite isolation_undo_types --expect-suite thp_mapcount --expect-suite compaction_stress \
 		--expect-suite trinity $(BOOT_ARGS) $(MMGUARD_ARGS)
 
-# The harness catches what it claims: an injected BUG and WARN are reported
-# with their signatures, a silent guest is killed as a hang.
-check-harness: tool
-	@ACCEL=$(ACCEL) qemu/check-harness.sh $(MMGUARD)
+# Flakes: every KUnit suite in 5 boots of the kernel check-pipeline built
+# (about 5 s each); a test that fails in any of them fails this, and the
+# per-test pass counts go to out/kunit-repeat-repeat.md.
+check-repeat: tool
+	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --label kunit-repeat --no-selftests --repeat 5 $(BOOT_ARGS)
 
-# The proof matrix: each reproducer of patches/reproducers fails on the base
-# kernel and passes patched; each DEBUG_VM check of patches/mutations/ fires
-# with its mutation and is silent without it. Writes out/proof.md and .json.
+# The proof matrix (`mmguard proof`): each reproducer of
+# patches/reproducers fails on the base kernel and passes patched; each
+# DEBUG_VM check of patches/mutations/ fires with its mutation and is silent
+# without it; the harness catches what it claims (qemu/harness-checks: an
+# injected BUG and WARN reported with their titles, a silent guest killed as
+# a hang). Each kernel is built once, each distinct (kernel, boot options)
+# booted once. Writes out/proof.md and .json. PROOF_ARGS="--only harness"
+# runs the rows whose topic starts with that.
+# SHARD=I/N runs that share of the boots (out/proof-shard-I-of-N.*); on
+# several machines, `make proof-merge PARTS="dir1 dir2 ..."` combines them
+# (Documentation/scale-out.md). With the default 1/1 the one part is merged
+# at once, so make check runs the same commands a sharded CI job runs.
+PROOF_ARGS ?=
+SHARD ?= 1/1
+PARTS ?= $(OUT)
 proof: tool
-	@ACCEL=$(ACCEL) qemu/proof.sh $(MMGUARD)
+	$(MMGUARD) proof $(KSRC_ARG) --accel $(ACCEL) --shard $(SHARD) $(PROOF_ARGS)
+	@if [ "$(SHARD)" = 1/1 ]; then $(MMGUARD) merge $(OUT)/proof-shard-1-of-1.json; fi
+
+proof-merge: tool
+	$(MMGUARD) merge $(PARTS)
+
+check-harness: tool
+	$(MMGUARD) proof $(KSRC_ARG) --accel $(ACCEL) --only harness
 
 # The kernel's own gates (qemu/gates/): the patch files are git format-patch
 # output that git am takes, checkpatch --strict is clean, and every object
@@ -99,7 +124,7 @@ gates: tool
 gates-fast: tool
 	$(MMGUARD) gates --fast $(KSRC_ARG)
 
-check: unit gates-fast check-pipeline check-harness proof
+check: unit gates-fast check-pipeline check-repeat proof
 	@echo "make check: all passed"
 
 # A trinity session with every mm churner beside it (min_free_kbytes,
@@ -110,12 +135,14 @@ STRESS_SECONDS ?= 300
 stress: tool
 	$(MMGUARD) stress $(KSRC_ARG) --accel $(ACCEL) --trinity-seconds $(STRESS_SECONDS) $(MMGUARD_ARGS)
 
-# The cost of the checks: base and patched boots alternate (BENCH_PAIRS
-# pairs), each timing alloc_pages/__free_pages in the KUnit suite
-# mmguard_bench; the patched/base ratios go to out/bench.md and .json.
+# The cost of the stack (`mmguard bench`): base and patched are built once,
+# then booted alternately (BENCH_PAIRS pairs), each boot timing
+# alloc_pages/__free_pages (KUnit mmguard_bench) and full reads of
+# /proc/kpageflags, kpagecount, kpagecgroup (selftest kpage_read_cost); the
+# patched/base ratios go to out/bench.md and .json.
 BENCH_PAIRS ?= 5
 bench: tool
-	@ACCEL=$(ACCEL) PAIRS=$(BENCH_PAIRS) qemu/bench.sh $(MMGUARD)
+	$(MMGUARD) bench $(KSRC_ARG) --accel $(ACCEL) --pairs $(BENCH_PAIRS)
 
 # Kernel gcov for the guarded objects (qemu/coverage/: its own config and
 # build directory, never make run's), one boot with make run's KUnit suites

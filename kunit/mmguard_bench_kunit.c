@@ -2,7 +2,7 @@
 /*
  * mmguard_bench: the cost of a page allocation and free, timed in the
  * kernel, so that base and patched kernels of the same config can be
- * compared (qemu/bench.sh).
+ * compared (mmguard bench).
  *
  * Each case times rounds of MMGUARD_BENCH_BATCH alloc_pages() followed by
  * as many __free_pages() of one order, for at least mmguard_bench.ms

@@ -8,8 +8,8 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
+#include "digest.h"
 #include "file_io.h"
 #include "kernel_tree.h"
 #include "process.h"
@@ -55,16 +55,6 @@ std::string excerpt(const json& t) {
     if (t.contains("reason")) text += "reason: " + t["reason"].get<std::string>() + "\n";
     if (text.size() > kMaxExcerpt) text = text.substr(text.size() - kMaxExcerpt);  // the end says most
     return text;
-}
-
-std::string sha256_hex(const std::string& data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr))
-        throw HarnessError("sha256 failed");
-    std::string hex;
-    for (unsigned i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
-    return hex;
 }
 
 std::string slurp_file(const fs::path& p) {
@@ -242,13 +232,7 @@ json to_kcidb(const json& results, const KcidbFacts& facts) {
     return doc;
 }
 
-void write_kcidb_json(const Workspace& ws, bool applied, const std::vector<std::string>& mutations) {
-    json results;
-    try {
-        results = json::parse(slurp_file(ws.out / "results.json"));
-    } catch (const json::exception& e) {
-        throw HarnessError(fmt::format("{}: {}", (ws.out / "results.json").string(), e.what()));
-    }
+void write_kcidb_json(const Workspace& ws, const json& results, bool applied, const std::vector<std::string>& mutations) {
     write_file_atomically(ws.out / "kcidb.json",
                           to_kcidb(results, collect_kcidb_facts(ws, applied, mutations)).dump(2) + "\n");
 }

@@ -36,7 +36,8 @@ KcidbFacts collect_kcidb_facts(const Workspace& ws, bool applied, const std::vec
 // Pure: the results.json document and the facts -> the KCIDB document.
 nlohmann::json to_kcidb(const nlohmann::json& results, const KcidbFacts& facts);
 
-// Reads ws.out/results.json and writes ws.out/kcidb.json.
-void write_kcidb_json(const Workspace& ws, bool applied, const std::vector<std::string>& mutations);
+// Writes ws.out/kcidb.json from the run's results.json document.
+void write_kcidb_json(const Workspace& ws, const nlohmann::json& results, bool applied,
+                      const std::vector<std::string>& mutations);
 
 }  // namespace mmguard

@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
 
+#include "digest.h"
 #include "file_io.h"
 #include "git_repo.h"
 #include "progress.h"
@@ -47,6 +49,40 @@ std::string commit_tree(const GitRepo& git, const std::string& tree, const std::
     env.insert(env.end(), kFixedIdentity.begin(), kFixedIdentity.end());
     return git.run(args, "", env);
 }
+
+// Remembers which commit applying a given patch (by content) on a given
+// parent gave, in .git/mmguard-commit-memo: the commits are deterministic
+// (author, dates and committer are fixed), and building them again costs a
+// read-tree and write-tree of the whole kernel index per patch (about 1 s
+// each), which every run and every proof row would otherwise pay.
+class CommitMemo {
+public:
+    explicit CommitMemo(const GitRepo& git) : git_(git), file_(git.git_dir() / "mmguard-commit-memo") {
+        if (!fs::exists(file_)) return;
+        std::istringstream lines(read_file(file_));
+        std::string key, commit;
+        while (lines >> key >> commit) memo_[key] = commit;
+    }
+    // The commit recorded for `key`, if it still exists in the repository.
+    std::string find(const std::string& key) const {
+        auto it = memo_.find(key);
+        if (it == memo_.end()) return "";
+        std::string out;
+        if (git_.try_run({"cat-file", "-e", it->second + "^{commit}"}, out) != 0) return "";
+        return it->second;
+    }
+    void remember(const std::string& key, const std::string& commit) {
+        memo_[key] = commit;
+        std::string text;
+        for (const auto& [k, c] : memo_) text += k + " " + c + "\n";
+        write_file_atomically(file_, text);
+    }
+
+private:
+    const GitRepo& git_;
+    fs::path file_;
+    std::map<std::string, std::string> memo_;
+};
 
 // Imports the base source (once per source identity) and returns its commit.
 std::string import_base(const Workspace& ws, const TreeOptions& o, const GitRepo& git) {
@@ -128,11 +164,13 @@ MailInfo mail_info(const GitRepo& git, const fs::path& patch) {
 }
 
 // Applies one patch on top of `parent` in a private index; returns the commit.
-std::string apply_patch(const GitRepo& git, const std::string& parent, const fs::path& patch,
+std::string apply_patch(const GitRepo& git, CommitMemo& memo, const std::string& parent, const fs::path& patch,
                         std::string& subject) {
     if (!fs::exists(patch)) throw HarnessError(fmt::format("patch {} is missing", patch.string()));
     MailInfo info = mail_info(git, patch);
     subject = info.subject;
+    std::string key = parent + ":patch:" + sha256_hex(read_file(patch));
+    if (std::string known = memo.find(key); !known.empty()) return known;
     auto index = (git.git_dir() / "mmguard-stack.index").string();
     git.run({"read-tree", parent}, index);
     std::string out;
@@ -143,18 +181,18 @@ std::string apply_patch(const GitRepo& git, const std::string& parent, const fs:
             "patch {} does not apply to this tree (no fuzz allowed); build/src is unchanged.\n{}",
             patch.filename().string(), trim(out)));
     std::string tree = git.run({"write-tree"}, index);
-    return commit_tree(git, tree, parent, info.subject + "\n\n" + info.body,
-                       {{"GIT_AUTHOR_NAME", info.author},
-                        {"GIT_AUTHOR_EMAIL", info.email},
-                        {"GIT_AUTHOR_DATE", info.date.empty() ? "@0 +0000" : info.date},
-                        {"GIT_COMMITTER_DATE", info.date.empty() ? "@0 +0000" : info.date}});
+    std::string commit = commit_tree(git, tree, parent, info.subject + "\n\n" + info.body,
+                                     {{"GIT_AUTHOR_NAME", info.author},
+                                      {"GIT_AUTHOR_EMAIL", info.email},
+                                      {"GIT_AUTHOR_DATE", info.date.empty() ? "@0 +0000" : info.date},
+                                      {"GIT_COMMITTER_DATE", info.date.empty() ? "@0 +0000" : info.date}});
+    memo.remember(key, commit);
+    return commit;
 }
 
 // The KUnit hook: kunit/ goes to mm/mmguard/ (with its .kunitconfig, for
 // kunit.py), wired into mm/Kconfig and mm/Makefile.
-std::string add_kunit_commit(const Workspace& ws, const GitRepo& git, const std::string& parent) {
-    auto index = (git.git_dir() / "mmguard-stack.index").string();
-    git.run({"read-tree", parent}, index);
+std::string add_kunit_commit(const Workspace& ws, const GitRepo& git, CommitMemo& memo, const std::string& parent) {
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(ws.kunit())) {
         auto name = e.path().filename().string();
@@ -165,6 +203,12 @@ std::string add_kunit_commit(const Workspace& ws, const GitRepo& git, const std:
     }
     if (files.empty()) return parent;
     std::sort(files.begin(), files.end());
+    std::string contents;
+    for (const auto& f : files) contents += f.filename().string() + '\0' + sha256_hex(read_file(f)) + '\n';
+    std::string key = parent + ":kunit:" + sha256_hex(contents);
+    if (std::string known = memo.find(key); !known.empty()) return known;
+    auto index = (git.git_dir() / "mmguard-stack.index").string();
+    git.run({"read-tree", parent}, index);
     for (const auto& f : files) {
         std::string blob = git.hash_blob(read_file(f));
         git.run({"update-index", "--add", "--cacheinfo",
@@ -179,14 +223,16 @@ std::string add_kunit_commit(const Workspace& ws, const GitRepo& git, const std:
     append("mm/Kconfig", "source \"mm/mmguard/Kconfig\"");
     append("mm/Makefile", "obj-y += mmguard/");
     std::string tree = git.run({"write-tree"}, index);
-    return commit_tree(git, tree, parent,
-                       "mm: add the mmguard KUnit suites\n\n"
-                       "Wires the suites from mmguard's kunit/ directory into mm/mmguard/\n"
-                       "(CONFIG_MMGUARD_KUNIT).\n",
-                       {{"GIT_AUTHOR_NAME", "mmguard"},
-                        {"GIT_AUTHOR_EMAIL", "mmguard@localhost"},
-                        {"GIT_AUTHOR_DATE", "@0 +0000"},
-                        {"GIT_COMMITTER_DATE", "@0 +0000"}});
+    std::string commit = commit_tree(git, tree, parent,
+                                     "mm: add the mmguard KUnit suites\n\n"
+                                     "Wires the suites from mmguard's kunit/ directory into mm/mmguard/\n"
+                                     "(CONFIG_MMGUARD_KUNIT).\n",
+                                     {{"GIT_AUTHOR_NAME", "mmguard"},
+                                      {"GIT_AUTHOR_EMAIL", "mmguard@localhost"},
+                                      {"GIT_AUTHOR_DATE", "@0 +0000"},
+                                      {"GIT_COMMITTER_DATE", "@0 +0000"}});
+    memo.remember(key, commit);
+    return commit;
 }
 
 std::string kernel_version_of(const fs::path& src) {
@@ -239,6 +285,7 @@ PreparedTree prepare_tree(const Workspace& ws, const TreeOptions& o) {
     result.base_commit = import_base(ws, o, git);
 
     std::string head = result.base_commit;
+    CommitMemo memo(git);
     std::vector<fs::path> stack;
     if (o.apply_series)
         for (const auto& name : read_series(ws.patches() / "series")) stack.push_back(ws.patches() / name);
@@ -246,11 +293,11 @@ PreparedTree prepare_tree(const Workspace& ws, const TreeOptions& o) {
     stack.insert(stack.end(), o.extra.begin(), o.extra.end());
     for (std::size_t i = 0; i < stack.size(); ++i) {
         std::string subject;
-        head = apply_patch(git, head, stack[i], subject);
+        head = apply_patch(git, memo, head, stack[i], subject);
         result.applied.push_back(subject);
         if (i < series_size) result.series_commits.push_back(head);
     }
-    head = add_kunit_commit(ws, git, head);
+    head = add_kunit_commit(ws, git, memo, head);
     result.head_commit = head;
 
     std::string current, out;

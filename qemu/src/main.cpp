@@ -1,230 +1,65 @@
 // mmguard: prepare a 6.12 tree with the project's patches, build it, boot it
 // in QEMU, and judge KUnit, selftests and the kernel's own reports.
-#include <unistd.h>
-
-#include <chrono>
-#include <ctime>
 #include <fstream>
-#include <random>
-#include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "bench.h"
 #include "coverage_command.h"
 #include "gates.h"
-#include "initramfs.h"
-#include "kcidb.h"
-#include "kernel_build.h"
-#include "kernel_tree.h"
 #include "process.h"
+#include "file_io.h"
 #include "progress.h"
-#include "qemu_boot.h"
-#include "run_report.h"
+#include "repeat_tally.h"
+#include "proof.h"
+#include "run_pipeline.h"
 #include "series_files.h"
 
 using namespace mmguard;
 
 namespace {
 
-struct Options {
-    std::string project = ".";
-    std::string work;
-    std::string out;
-    // tree
-    std::string ksrc;
-    std::string tarball = "/usr/src/linux-source-6.12.tar.xz";
-    bool base = false;
-    std::vector<std::string> mutations;
-    bool force = false;
-    // build
-    int jobs = 0;
-    // guest
-    std::vector<std::string> selftests;
-    bool no_selftests = false;
-    int selftest_timeout = 300;
-    int trinity_seconds = 0;
-    unsigned trinity_seed = 0;      // 0: pick one at random
-    int trinity_children = 2;
-    std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
-    std::vector<std::string> churners;
-    // boot
-    std::string accel = "auto";
-    int cpus = 2;
-    std::string memory = "2G";
-    std::vector<std::string> append;
-    std::string kunit_filter;
-    int silence_timeout = 120;
-    int total_timeout = 1200;
-    bool tsc_clock = false;
-    int host_cpus = 0;
-    std::string label;
-    std::string expect_report;
-    std::vector<std::string> expect_suites;
-    std::string series_dir = "out/series";
-    std::string series_mode;   // "", "check" or "update"
-};
-
-Workspace workspace(const Options& o, const std::string& label) {
-    Workspace ws;
-    ws.project = fs::absolute(o.project).lexically_normal();
-    ws.work = fs::absolute(o.work.empty() ? ws.project / "build" : fs::path(o.work)).lexically_normal();
-    fs::path out_root = fs::absolute(o.out.empty() ? ws.project / "out" : fs::path(o.out)).lexically_normal();
-    std::time_t now = std::time(nullptr);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-    ws.out = out_root / fmt::format("{}-{}", stamp, label);
-    fs::create_directories(ws.out);
-    fs::create_directories(ws.work);
-    std::error_code ec;
-    fs::remove(out_root / "latest", ec);
-    fs::create_directory_symlink(ws.out.filename(), out_root / "latest", ec);
-    return ws;
-}
-
-// Whether the session runs churner `name` ("all" runs every one).
-bool runs_churner(const Options& o, const std::string& name) {
-    for (const auto& c : o.churners)
-        if (c == "all" || c == name) return true;
-    return false;
-}
-
-bool appended(const Options& o, const std::string& prefix) {
-    for (const auto& a : o.append)
-        if (a.rfind(prefix, 0) == 0) return true;
-    return false;
-}
-
-// `mmguard stress`: `run` with a stress session's defaults for every option
-// the command line left out.
-void apply_stress_defaults(Options& o, CLI::App* cmd) {
-    auto given = [&](const char* opt) { return cmd->count(opt) > 0; };
-    if (!given("--cpus")) o.cpus = 3;
-    o.tsc_clock = true;
-    if (!given("--selftest")) o.no_selftests = true;
-    if (!given("--kunit-filter")) o.kunit_filter = "none";
-    if (!given("--trinity-seconds")) o.trinity_seconds = 300;
-    if (!given("--churn")) o.churners = {"all"};
-    if (!given("--timeout")) o.total_timeout = o.trinity_seconds + 600;
-    // trinity's vm group has mbind, migrate_pages and move_pages (fork is
-    // one it never calls); the NUMA policy calls are outside the group, so
-    // they are added, and two fake NUMA nodes give the migrations somewhere
-    // to go.
-    if (!given("--trinity-args")) o.trinity_args += " -c set_mempolicy -c get_mempolicy -c set_mempolicy_home_node";
-    if (!appended(o, "numa=")) o.append.push_back("numa=fake=2");
-    if (o.label.empty()) o.label = o.base ? "stress-base" : "stress";
-}
-
-std::string label_of(const Options& o) {
-    if (!o.label.empty()) return o.label;
-    if (!o.mutations.empty()) return "mutation-" + fs::path(o.mutations.front()).stem().string();
-    return o.base ? "base" : "patched";
-}
-
-PreparedTree prepare(const Workspace& ws, const Options& o) {
-    Stage stage("prepare", o.ksrc.empty() ? o.tarball : "KSRC=" + o.ksrc + " (read only)");
-    TreeOptions t;
-    t.tarball = o.tarball;
-    t.ksrc = o.ksrc;
-    t.apply_series = !o.base;
-    t.force = o.force;
-    for (const auto& m : o.mutations) {
-        fs::path p = m;
-        if (fs::exists(p))
-            p = fs::absolute(p);  // git apply runs in the kernel tree
-        else
-            p = ws.patches() / "mutations" / (m + (p.extension() == ".patch" ? "" : ".patch"));
-        t.extra.push_back(p);
+// --repeat N: boots 2..N of the kernel the first run built, then each test's
+// pass count over all N (out/<label>-repeat.md beside the boots' folders).
+int run_repeats(RunOptions& o, const RunResult& first, const std::string& label) {
+    std::map<std::string, TestTally> tally;
+    tally_boot(first.boot, tally);
+    int worst = first.verdict.exit_code;
+    RunInfo info = first.info;
+    info.build_seconds = 0;
+    info.compiled = 0;
+    for (int i = 2; i <= o.repeat; ++i) {
+        fmt::print("\n==> repeat {} of {}\n", i, o.repeat);
+        Workspace ws = make_workspace(o, fmt::format("{}-{}", label, i));
+        RunResult r = run_boot_and_finish(ws, o, info);
+        if (interrupted()) return kExitInterrupted;
+        tally_boot(r.boot, tally);
+        if (r.verdict.exit_code != kExitPass && (worst == kExitPass || r.verdict.exit_code > worst))
+            worst = r.verdict.exit_code;
     }
-    PreparedTree tree = prepare_tree(ws, t);
-    fmt::print("    linux {} + {} patch(es){}\n", tree.kernel_version, tree.applied.size(),
-               tree.checked_out ? "" : " (tree unchanged)");
-    for (const auto& s : tree.applied) fmt::print("      {}\n", s);
-    return tree;
+    int flaky = 0;
+    for (const auto& [name, x] : tally) flaky += x.flaky() || x.runs() < o.repeat;
+    std::string md = fmt::format("# {} booted {} times\n\n{} tests, {} flaky or missing in some boots\n\n{}", label,
+                                 o.repeat, tally.size(), flaky, tally_markdown(tally, o.repeat));
+    fs::path file = workspace_paths(o).out / (label + "-repeat.md");
+    write_file_atomically(file, md);
+    fmt::print("\n{}\n{}\n", md, file.string());
+    if (worst == kExitPass && flaky > 0) worst = kExitTestFailure;
+    return worst;
 }
 
-BuildResult build(const Workspace& ws, const Options& o) {
-    BuildOptions b;
-    b.jobs = o.jobs;
-    b.log = ws.out / "build.log";
-    BuildResult r = build_kernel(ws, b);
-    fmt::print("    {} objects compiled{}\n", r.compiled, r.compiled == 0 ? " (nothing changed)" : "");
-    return r;
-}
-
-Initramfs initramfs(const Workspace& ws, Options& o) {
-    if (o.trinity_seconds > 0 && o.trinity_seed == 0) o.trinity_seed = std::random_device{}() | 1u;
-    GuestPlan plan;
-    plan.trinity_seconds = o.trinity_seconds;
-    plan.trinity_seed = o.trinity_seed;
-    plan.trinity_children = o.trinity_children;
-    plan.trinity_args = o.trinity_args;
-    plan.churners = o.churners;
-    plan.selftests = o.selftests;
-    plan.run_selftests = !o.no_selftests;
-    plan.selftest_timeout = o.selftest_timeout;
-    Initramfs ird = build_initramfs(ws, plan, ws.out / "initramfs.log");
-    fmt::print("    selftests: {}\n", ird.selftests.empty() ? "none" : fmt::format("{}", fmt::join(ird.selftests, " ")));
-    if (ird.trinity)
-        fmt::print("    trinity: {} s, {} children, seed {} (rerun it with --trinity-seed {}), {}{}\n", o.trinity_seconds,
-                   o.trinity_children, o.trinity_seed, o.trinity_seed, o.trinity_args,
-                   o.churners.empty() ? "" : fmt::format(", churners: {}", fmt::join(o.churners, " ")));
-    return ird;
-}
-
-BootResult boot(const Workspace& ws, const Options& o, const fs::path& initrd) {
-    BootOptions b;
-    b.kernel = ws.bzimage();
-    b.initrd = initrd;
-    b.accel = o.accel;
-    b.cpus = o.cpus;
-    b.memory = o.memory;
-    b.cmdline = o.append;
-    // The CMA churner needs a CMA area (x86 has none by default); the memory
-    // churner needs blocks that can go offline: ZONE_MOVABLE ones.
-    if (runs_churner(o, "cma") && !appended(o, "cma=")) b.cmdline.push_back("cma=64M");
-    if (runs_churner(o, "memory") && !appended(o, "movablecore=")) b.cmdline.push_back("movablecore=512M");
-    if (!o.kunit_filter.empty()) b.cmdline.push_back("kunit.filter_glob=" + o.kunit_filter);
-    b.tsc_clock = o.tsc_clock;
-    b.host_cpus = o.host_cpus;
-    b.silence_timeout = o.silence_timeout;
-    b.total_timeout = o.total_timeout;
-    b.out_dir = ws.out;
-    b.state_dir = ws.work;
-    Stage stage("boot", fmt::format("{} vCPUs{}, {} memory, console {}", o.cpus,
-                                    o.host_cpus > 0 ? fmt::format(" on {} host CPU(s)", o.host_cpus) : "",
-                                    o.memory, (ws.out / "console.log").string()));
-    BootObserver obs;
-    obs.on_result = [](const TestResult& t) {
-        auto c = count_tests(t);
-        fmt::print("    {:<8} {} ({} passed, {} failed, {} skipped)\n", to_string(t.status), t.name, c.passed,
-                   c.failed + c.crashed + c.not_run, c.skipped);
-        std::fflush(stdout);
-    };
-    obs.on_report = [](const KernelReport& r) {
-        fmt::print("    REPORT   {} (console.log:{})\n", r.signature, r.first_line);
-        std::fflush(stdout);
-    };
-    return boot_kernel(b, obs);
-}
-
-int finish_run(const Workspace& ws, const Options& o, const RunInfo& info, const BootResult& result) {
-    Expectations e;
-    e.expect_report = !o.expect_report.empty();
-    e.expect_signature = o.expect_report;
-    e.expect_suites = o.expect_suites;
-    Verdict v = judge(result, e);
-    write_results_json(ws.out / "results.json", info, result, v);
-    write_kcidb_json(ws, !o.base, o.mutations);
-    write_junit_xml(ws.out / "junit.xml", info, result);
-    write_reports_text(ws.out / "reports.txt", result);
-    print_summary(info, result, v, ws.out);
-    return v.exit_code;
+// The options of a command that builds and boots kernels of its own choice.
+void add_source_and_accel_options(CLI::App* cmd, RunOptions& o) {
+    cmd->add_option("--ksrc", o.ksrc, "use this kernel tree (read only) instead of Debian's linux-source-6.12");
+    cmd->add_option("--tarball", o.tarball, "Debian kernel source tarball");
+    cmd->add_option("--accel", o.accel, "auto (KVM if it works here), kvm or tcg")
+        ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
 }
 
 // `mmguard series`: export (default), --check or --update (series_files.h).
-int run_series(const Workspace& ws, const Options& o) {
-    PreparedTree tree = prepare(ws, o);
+int run_series(const Workspace& ws, const RunOptions& o) {
+    PreparedTree tree = run_prepare(ws, o);
     auto names = read_series(ws.patches() / "series");
     if (o.series_mode == "update") {
         auto files = format_series_commits(ws, tree, ws.out / "format-patch");
@@ -247,56 +82,12 @@ int run_series(const Workspace& ws, const Options& o) {
     return kExitPass;
 }
 
-void add_tree_options(CLI::App* app, Options& o) {
-    app->add_option("--ksrc", o.ksrc, "use this kernel tree (read only) instead of Debian's linux-source-6.12");
-    app->add_option("--tarball", o.tarball, "Debian kernel source tarball");
-    app->add_flag("--base", o.base, "base kernel: no project patches (the KUnit hook is still added)");
-    app->add_option("--mutation", o.mutations, "apply patches/mutations/NAME.patch on top");
-    app->add_flag("--force", o.force, "discard local edits in build/src");
-}
-
-void add_guest_options(CLI::App* app, Options& o) {
-    app->add_option("--selftest", o.selftests, "run only these selftests (default: all)");
-    app->add_flag("--no-selftests", o.no_selftests, "boot for KUnit only");
-    app->add_option("--selftest-timeout", o.selftest_timeout, "seconds per selftest program");
-    app->add_option("--trinity-seconds", o.trinity_seconds, "a trinity session of this many seconds after the selftests (0: none)")
-        ->capture_default_str();
-    app->add_option("--trinity-seed", o.trinity_seed, "trinity's seed (default: random, printed and stored)");
-    app->add_option("--trinity-children", o.trinity_children, "trinity child processes")->capture_default_str();
-    app->add_option("--trinity-args", o.trinity_args, "trinity's syscall selection")->capture_default_str();
-    app->add_option("--churn", o.churners,
-                    "mm churners beside trinity: all, or any of min_free_kbytes compaction thp cpu_hotplug "
-                    "cma memory drop_caches kpageflags thp_fork (repeated or comma-separated); none for no churner")
-        ->delimiter(',');
-}
-
-void add_boot_options(CLI::App* app, Options& o) {
-    app->add_option("--accel", o.accel, "auto (KVM if it works here), kvm or tcg")->check(CLI::IsMember({"auto", "kvm", "tcg"}));
-    app->add_option("--cpus", o.cpus, "vCPUs")->check(CLI::Range(1, 64));
-    app->add_option("--memory", o.memory, "guest memory (QEMU -m syntax)");
-    app->add_option("--append", o.append, "extra kernel command line words");
-    app->add_option("--kunit-filter", o.kunit_filter, "kunit.filter_glob for the boot");
-    app->add_option("--silence-timeout", o.silence_timeout, "seconds without console output that count as a hang");
-    app->add_option("--timeout", o.total_timeout, "seconds for the whole boot");
-    app->add_option("--host-cpus", o.host_cpus,
-                    "run QEMU on only this many host CPUs (taskset; 0: all): with more vCPUs than that, the host "
-                    "stops vCPUs anywhere, which widens race windows")
-        ->check(CLI::Range(0, 1024));
-    app->add_flag("--tsc-clock", o.tsc_clock,
-                  "under TCG, give the guest the host's TSC frequency (tsc_early_khz=) so its clock keeps time "
-                  "(default for stress)");
-    app->add_option("--label", o.label, "name of this run in out/ and reports");
-    app->add_option("--expect-report", o.expect_report,
-                    "harness self-test: pass only if a kernel report whose signature contains this appears");
-    app->add_option("--expect-suite", o.expect_suites, "fail unless this top-level suite ran");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"mmguard: build, boot and judge a hardened Linux 6.12 mm"};
     app.require_subcommand(1);
-    Options o;
+    RunOptions o;
     app.add_option("--project", o.project, "the mmguard checkout")->capture_default_str();
     app.add_option("--work", o.work, "build directory kept between runs (default PROJECT/build)");
     app.add_option("--out", o.out, "where run reports go (default PROJECT/out)");
@@ -346,6 +137,33 @@ int main(int argc, char** argv) {
     gates_cmd->add_flag("--fast", gates.fast, "only the configurations marked fast (what make check runs)");
     gates_cmd->add_option("--config", gates.configs, "only these configurations (names from qemu/gates/configs/)");
 
+    ProofOptions proof;
+    auto* proof_cmd = app.add_subcommand(
+        "proof", "the proof matrix: each reproducer of patches/reproducers fails on base and passes patched, each "
+                 "check of patches/mutations/ is silent and fires with its mutation (OUT/proof.md, proof.json)");
+    add_source_and_accel_options(proof_cmd, o);
+    proof_cmd->add_option("--only", proof.only, "only the rows whose topic starts with this (repeatable)");
+    proof_cmd->add_option("--shard", proof.shard,
+                          "I/N: run only this share of the boots (balanced by Documentation/proof.json's seconds); "
+                          "writes OUT/proof-shard-I-of-N.md/.json for `mmguard merge`");
+    proof_cmd->add_flag("--list", proof.list, "print the boots and the rows each one judges; run nothing");
+
+    std::vector<std::string> merge_inputs;
+    auto* merge_cmd = app.add_subcommand("merge", "combine the proof shards' results into one OUT/proof.md and proof.json");
+    merge_cmd->add_option("parts", merge_inputs, "proof-shard-*.json files, or folders holding them")->required();
+
+    BenchOptions bench;
+    auto* bench_cmd = app.add_subcommand(
+        "bench", "the stack's cost: patched/base ratios of page allocation and /proc/kpageflags reads over "
+                 "alternating boots (OUT/bench.md, bench.json)");
+    add_source_and_accel_options(bench_cmd, o);
+    bench_cmd->add_option("--pairs", bench.pairs, "pairs of boots")->capture_default_str()->check(CLI::Range(1, 100));
+    bench_cmd->add_option("--cpus", bench.cpus, "vCPUs")->capture_default_str()->check(CLI::Range(1, 64));
+    bench_cmd->add_option("--first-patches", bench.first_patches,
+                          "compare the base with the base + the first N patches of the series (a bisect step)");
+    bench_cmd->add_flag("!--no-kpage", bench.kpage, "leave out the kpage_read_cost selftest");
+    bench_cmd->add_option("--ms", bench.ms, "mmguard_bench.ms: milliseconds per case repetition (0: the suite's)");
+
     CoverageCommand coverage(app);
 
     CLI11_PARSE(app, argc, argv);
@@ -358,7 +176,10 @@ int main(int argc, char** argv) {
     if (parse_cmd->parsed()) label = o.label.empty() ? "parse" : o.label;
     try {
         if (coverage.parsed()) return coverage.run(o.project, o.work, o.out, o.jobs);
-        Workspace ws = workspace(o, label);
+        if (proof_cmd->parsed()) return run_proof(o, proof);
+        if (bench_cmd->parsed()) return run_bench(o, bench);
+        if (merge_cmd->parsed()) return run_proof_merge(o, merge_inputs);
+        Workspace ws = make_workspace(o, label);
         RunInfo info;
         info.label = label;
         if (parse_cmd->parsed()) {
@@ -378,7 +199,7 @@ int main(int argc, char** argv) {
             r.console_lines = session.lines();
             r.stress = session.stress();
             r.accel = "none (saved console)";
-            return finish_run(ws, o, info, r);
+            return run_finish(ws, o, info, std::move(r)).verdict.exit_code;
         }
         if (series_cmd->parsed()) return run_series(ws, o);
         if (gates_cmd->parsed()) {
@@ -389,28 +210,21 @@ int main(int argc, char** argv) {
             return run_gates(ws, t, gates);
         }
         if (prepare_cmd->parsed()) {
-            prepare(ws, o);
+            run_prepare(ws, o);
             return kExitPass;
         }
-        if (build_cmd->parsed() || run_cmd->parsed() || stress_cmd->parsed()) {
-            PreparedTree tree = prepare(ws, o);
-            BuildResult b = build(ws, o);
-            info.kernel_tree = tree.head_commit;
-            info.patches = tree.applied;
-            info.build_seconds = b.seconds;
-            info.compiled = b.compiled;
-            if (build_cmd->parsed()) return kExitPass;
+        if (build_cmd->parsed()) {
+            run_prepare(ws, o);
+            run_build(ws, o);
+            return kExitPass;
         }
         if (initramfs_cmd->parsed()) {
-            initramfs(ws, o);
+            run_initramfs(ws, o);
             return kExitPass;
         }
-        Initramfs ird = initramfs(ws, o);
-        info.trinity_seed = ird.trinity ? o.trinity_seed : 0;
-        info.trinity_seconds = ird.trinity ? o.trinity_seconds : 0;
-        BootResult result = boot(ws, o, ird.cpio);
-        int code = finish_run(ws, o, info, result);
-        return interrupted() ? kExitInterrupted : code;
+        RunResult result = boot_cmd->parsed() ? run_boot_and_finish(ws, o, info) : run_once(ws, o, label);
+        if (o.repeat > 1 && !interrupted()) return run_repeats(o, result, label);
+        return interrupted() ? kExitInterrupted : result.verdict.exit_code;
     } catch (const Interrupted&) {
         fmt::print(stderr, "mmguard: interrupted; children stopped\n");
         return kExitInterrupted;

@@ -174,7 +174,7 @@ Verdict judge(const BootResult& boot, const Expectations& expect) {
     return v;
 }
 
-void write_results_json(const fs::path& path, const RunInfo& info, const BootResult& boot, const Verdict& verdict) {
+nlohmann::json results_json(const RunInfo& info, const BootResult& boot, const Verdict& verdict) {
     json j;
     j["schema_version"] = 1;  // Documentation/results-schema.json
     j["label"] = info.label;
@@ -228,7 +228,11 @@ void write_results_json(const fs::path& path, const RunInfo& info, const BootRes
     }
     j["exit_code"] = verdict.exit_code;
     j["reasons"] = verdict.reasons;
-    write_file_atomically(path, j.dump(2) + "\n");
+    return j;
+}
+
+void write_results_json(const fs::path& path, const RunInfo& info, const BootResult& boot, const Verdict& verdict) {
+    write_file_atomically(path, results_json(info, boot, verdict).dump(2) + "\n");
 }
 
 void write_reports_text(const fs::path& path, const BootResult& boot) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "qemu_boot.h"
 
 namespace mmguard {
@@ -52,6 +54,8 @@ struct RunInfo {
     int trinity_seconds = 0;
 };
 
+// The results.json document (Documentation/results-schema.json).
+nlohmann::json results_json(const RunInfo& info, const BootResult& boot, const Verdict& verdict);
 void write_results_json(const std::filesystem::path& path, const RunInfo& info, const BootResult& boot,
                         const Verdict& verdict);
 // reports.txt: each unique kernel report, its count and its context lines.

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "test_paths.h"
 #include "console_session.h"
 #include "kernel_report.h"
 
@@ -82,7 +83,7 @@ std::string joined(const std::vector<std::string>& lines) {
 
 std::vector<fs::path> corpus() {
     std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(MMGUARD_CONSOLES))
+    for (const auto& e : fs::directory_iterator(testing::consoles_dir()))
         if (e.is_regular_file() && e.path().extension() == ".txt") files.push_back(e.path());
     std::sort(files.begin(), files.end());
     return files;

@@ -11,13 +11,14 @@
 
 #include "coverage_data.h"
 #include "process.h"
+#include "test_paths.h"
 
 namespace mmguard {
 namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kData = fs::path(MMGUARD_CONSOLES).parent_path() / "coverage";
+const fs::path kData = mmguard::testing::consoles_dir().parent_path() / "coverage";
 
 std::string bytes_of(const fs::path& p) {
     std::ifstream f(p, std::ios::binary);
@@ -124,7 +125,7 @@ TEST(CoverageDump, GcdaPathsMapIntoTheObjectDirectory) {
 }
 
 TEST(GuardedFunctions, ParsesTheRepositorysList) {
-    auto list = parse_guarded_functions(bytes_of(fs::path(MMGUARD_CONSOLES).parent_path().parent_path().parent_path()
+    auto list = parse_guarded_functions(bytes_of(mmguard::testing::consoles_dir().parent_path().parent_path().parent_path()
                                                      .parent_path() / "patches/guarded-functions"),
                                         "patches/guarded-functions");
     ASSERT_GE(list.size(), 20u);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "test_paths.h"
 #include "console_session.h"
 #include "run_report.h"
 
@@ -22,7 +23,7 @@ struct Parsed {
 };
 
 std::string fixture(const std::string& name) {
-    std::ifstream f(std::string(MMGUARD_FIXTURES) + "/" + name, std::ios::binary);
+    std::ifstream f((testing::fixtures_dir() / name).string(), std::ios::binary);
     std::ostringstream s;
     s << f.rdbuf();
     if (s.str().empty()) ADD_FAILURE() << "fixture " << name << " missing or empty";

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "test_paths.h"
 #include "test_files.h"
 
 namespace mmguard {
@@ -16,9 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const fs::path kFixtures = MMGUARD_FIXTURES;
-const fs::path kDocs = fs::path(MMGUARD_FIXTURES) / "../../../Documentation";
-const fs::path kValidator = fs::path(MMGUARD_FIXTURES) / "../validate_json.py";
+const fs::path kFixtures = testing::fixtures_dir();
+const fs::path kDocs = testing::fixtures_dir() / "../../../Documentation";
+const fs::path kValidator = testing::fixtures_dir() / "../validate_json.py";
 
 json load(const fs::path& p) {
     std::ifstream in(p);

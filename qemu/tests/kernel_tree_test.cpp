@@ -64,6 +64,30 @@ TEST_F(KernelTreeTest, SecondPrepareWithNoChangeRewritesNothing) {
     EXPECT_EQ(fs::last_write_time(ws.src() / "mm/page_alloc.c"), before);
 }
 
+TEST_F(KernelTreeTest, StackCommitsAreRememberedAndRebuiltWhenAPatchOrTheKunitSourcesChange) {
+    PreparedTree first = prepare_tree(ws, options);
+    fs::path memo = ws.src() / ".git/mmguard-commit-memo";
+    ASSERT_TRUE(fs::exists(memo));
+    EXPECT_EQ(prepare_tree(ws, options).head_commit, first.head_commit);
+    // A changed patch is applied again, never taken from the memo.
+    put(ws.patches() / "0001-change-b.patch", patch_for("int b;", "int b3;", "mm/page_alloc: change b"));
+    PreparedTree changed = prepare_tree(ws, options);
+    EXPECT_NE(changed.head_commit, first.head_commit);
+    EXPECT_EQ(slurp(ws.src() / "mm/page_alloc.c"), "int a;\nint b3;\nint c;\n");
+    // So is a changed KUnit source.
+    put(ws.kunit() / "t.c", "/* test 2 */\n");
+    prepare_tree(ws, options);
+    EXPECT_EQ(slurp(ws.src() / "mm/mmguard/t.c"), "/* test 2 */\n");
+    // A memo naming commits the repository lacks is ignored.
+    std::istringstream lines(slurp(memo));
+    std::string key, commit, text;
+    while (lines >> key >> commit) text += key + " " + std::string(40, 'f') + "\n";
+    put(memo, text);
+    put(ws.patches() / "0001-change-b.patch", patch_for("int b;", "int b2;", "mm/page_alloc: change b"));
+    put(ws.kunit() / "t.c", "/* test */\n");
+    EXPECT_EQ(prepare_tree(ws, options).head_commit, first.head_commit);
+}
+
 TEST_F(KernelTreeTest, BaseLeavesPatchesOutButKeepsKunit) {
     options.apply_series = false;
     PreparedTree tree = prepare_tree(ws, options);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "test_paths.h"
 #include "run_report.h"
 
 namespace mmguard {
@@ -16,8 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const fs::path kSchema = fs::path(MMGUARD_FIXTURES) / "../../../Documentation/results-schema.json";
-const fs::path kValidator = fs::path(MMGUARD_FIXTURES) / "../validate_json.py";
+const fs::path kSchema = testing::fixtures_dir() / "../../../Documentation/results-schema.json";
+const fs::path kValidator = testing::fixtures_dir() / "../validate_json.py";
 
 int validate(const fs::path& file) {
     int rc = std::system(fmt::format("python3 '{}' '{}' '{}'", kValidator.string(), kSchema.string(), file.string()).c_str());
@@ -67,7 +68,7 @@ TEST(ResultsSchema, WrittenResultsValidateAndCarryTheSchemaVersion) {
 TEST(ResultsSchema, RealRunsValidateOnceVersioned) {
     // Two results.json of real runs (before schema_version existed), versioned.
     for (const char* name : {"results-check.json", "results-reports.json"}) {
-        json j = json::parse(std::ifstream(fs::path(MMGUARD_FIXTURES) / name));
+        json j = json::parse(std::ifstream(testing::fixtures_dir() / name));
         j["schema_version"] = 1;
         fs::path file = fs::temp_directory_path() / fmt::format("mmguard-real-{}.json", ::getpid());
         std::ofstream(file) << j.dump();

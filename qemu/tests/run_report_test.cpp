@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
+#include "test_paths.h"
 #include "atomic_file.h"
 #include "process.h"
 #include "run_report.h"
@@ -185,7 +186,7 @@ TEST(Junit, ValidatesAgainstTheCommittedSchema) {
     for (const BootResult& b : {passing_boot(), troubled_boot(), BootResult{}}) {
         auto xml = dir.path / fmt::format("junit-{}.xml", n++);
         write_junit_xml(xml, info, b);
-        std::string cmd = fmt::format("xmllint --noout --schema '{}/junit.xsd' '{}' 2>'{}.err'", MMGUARD_SCHEMA_DIR,
+        std::string cmd = fmt::format("xmllint --noout --schema '{}/junit.xsd' '{}' 2>'{}.err'", testing::schema_dir().string(),
                                       xml.string(), xml.string());
         std::ostringstream err;
         int rc = std::system(cmd.c_str());
