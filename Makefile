@@ -25,11 +25,13 @@ DEPS_KERNEL := linux-source-6.12 build-essential flex bison bc cpio kmod libelf-
 # The kernel's own gates: sparse, and checkpatch's SPDX check (Debian's python3).
 DEPS_GATES  := sparse python3-ply python3-git
 DEPS_GUEST  := qemu-system-x86 qemu-system-data busybox-static trinity
+# make coverage: gcovr writes the HTML and JSON reports (gcov comes with gcc).
+DEPS_COVERAGE := gcovr
 DEPS_TOOL   := cmake pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev libxml2-utils libssl-dev python3-jsonschema
-DEPS := $(DEPS_KERNEL) $(DEPS_GATES) $(DEPS_GUEST) $(DEPS_TOOL)
+DEPS := $(DEPS_KERNEL) $(DEPS_GATES) $(DEPS_GUEST) $(DEPS_TOOL) $(DEPS_COVERAGE)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps tool unit run check check-pipeline check-repeat check-harness proof proof-merge gates gates-fast stress bench series clean distclean help
+.PHONY: all deps tool unit run check check-pipeline check-repeat check-harness proof proof-merge gates gates-fast stress bench coverage series clean distclean help
 
 all: run
 
@@ -42,6 +44,7 @@ help:
 	@echo "make series export patches + KUnit suites as one git-am-able series with a cover letter (out/series/)"
 	@echo "make gates  the kernel's own gates: format-patch/git am, checkpatch --strict, W=1 + sparse over the config matrix (out/gates.md)"
 	@echo "make stress a trinity session with every mm churner (STRESS_SECONDS=300)"
+	@echo "make coverage  kernel gcov of the guarded mm functions under make run's suites (out/coverage/)"
 	@echo "make bench  allocation cost, patched/base ratio over BENCH_PAIRS=5 boot pairs (out/bench.md)"
 	@echo "variables: KSRC=/path/to/linux (use your tree, read only)  ACCEL=auto|kvm|tcg  JOBS=N"
 	@echo "           TRINITY_SECONDS=30  MMGUARD_ARGS='--trinity-seed N --cpus 4 ...'"
@@ -141,6 +144,16 @@ stress: tool
 BENCH_PAIRS ?= 5
 bench: tool
 	$(MMGUARD) bench $(KSRC_ARG) --accel $(ACCEL) --pairs $(BENCH_PAIRS)
+
+# Kernel gcov for the guarded objects (qemu/coverage/: its own config and
+# build directory, never make run's), one boot with make run's KUnit suites
+# and selftests (COVERAGE_TRINITY_SECONDS=N adds a trinity session), the
+# counters out over a second serial port; out/coverage/index.html, coverage.json and
+# summary.md per patches/guarded-functions (Documentation/coverage.md).
+COVERAGE_TRINITY_SECONDS ?= 0
+coverage: tool
+	$(TOOL) --project $(CURDIR) --work $(BUILD)/coverage-work --out $(OUT) -j $(JOBS) coverage $(KSRC_ARG) \
+		--accel $(ACCEL) --trinity-seconds $(COVERAGE_TRINITY_SECONDS) $(BOOT_ARGS) $(MMGUARD_ARGS)
 
 series: tool
 	$(MMGUARD) series $(KSRC_ARG) --dir $(OUT)/series

@@ -154,10 +154,40 @@ static void mmguard_isolation_twice_restores_own_type(struct kunit *test)
 	}
 }
 
+/*
+ * Isolating a block that is already isolated is refused with -EBUSY (the
+ * failure path of set_migratetype_isolate() no other suite reached): the
+ * block stays isolated, the refused call must not replace the type it saved
+ * for the undo, and one undo gives it back.
+ */
+static void mmguard_isolating_an_isolated_block_is_refused(struct kunit *test)
+{
+	struct mmguard_iso_ctx *ctx = test->priv;
+	unsigned long end = ctx->pfn_a + pageblock_nr_pages;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, start_isolate_page_range(ctx->pfn_a, end,
+						       MIGRATE_MOVABLE, 0,
+						       GFP_KERNEL), 0);
+	ret = start_isolate_page_range(ctx->pfn_a, end, MIGRATE_MOVABLE, 0,
+				       GFP_KERNEL);
+	KUNIT_EXPECT_EQ_MSG(test, ret, -EBUSY,
+			    "isolating the isolated block A again");
+	mmguard_expect_block_type(test, ctx->pfn_a, MIGRATE_ISOLATE,
+				  "after the refused second isolation");
+	mmguard_audit_all_zones(test, "after the refused second isolation");
+
+	undo_isolate_page_range(ctx->pfn_a, end, MIGRATE_MOVABLE);
+	mmguard_expect_block_type(test, ctx->pfn_a, MIGRATE_UNMOVABLE,
+				  "after the one undo");
+	mmguard_audit_all_zones(test, "after the undo");
+}
+
 static struct kunit_case mmguard_isolation_cases[] = {
 	KUNIT_CASE(mmguard_undo_isolation_restores_own_type),
 	KUNIT_CASE(mmguard_failed_isolation_restores_own_type),
 	KUNIT_CASE(mmguard_isolation_twice_restores_own_type),
+	KUNIT_CASE(mmguard_isolating_an_isolated_block_is_refused),
 	{}
 };
 

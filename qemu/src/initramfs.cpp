@@ -136,11 +136,11 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
     // `su -c "..."`, a second shell.
     std::ofstream(plan_file) << fmt::format(
         "SELFTESTS={}\nSELFTEST_TIMEOUT={}\n"
-        "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS={}\nCHURNERS={}\n",
+        "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS={}\nCHURNERS={}\nCOVERAGE_PORT={}\n",
         shell_quote(fmt::format("{}", fmt::join(steps, " "))),
         std::max(plan.selftest_timeout, plan.trinity_seconds + 60), plan.trinity_seconds, plan.trinity_seed,
         plan.trinity_children, shell_quote(shell_quote_words(split_words(plan.trinity_args))),
-        shell_quote(fmt::format("{}", fmt::join(churners, " "))));
+        shell_quote(fmt::format("{}", fmt::join(churners, " "))), shell_quote(plan.coverage_port));
 
     fs::path spec = stage_dir / "initramfs.spec";
     {

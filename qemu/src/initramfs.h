@@ -22,6 +22,10 @@ struct GuestPlan {
     std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
     // mm churners run beside trinity (qemu/guest/churn.sh); "all" for every one.
     std::vector<std::string> churners;
+    // Coverage runs only: after everything else, init writes
+    // /sys/kernel/debug/gcov/**/*.gcda as a tar archive to this serial port
+    // ("/dev/ttyS1", raw mode) and says so on the console (qemu/guest/init.sh).
+    std::string coverage_port;
 };
 
 // Every churner qemu/guest/churn.sh knows, in the order "all" starts them.

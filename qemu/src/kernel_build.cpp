@@ -25,7 +25,7 @@ std::string slurp(const fs::path& p) {
 }
 
 // The fragments, in a fixed order: kunit/configs/*.config sorted by name.
-std::string merged_fragments(const Workspace& ws) {
+std::string merged_fragments(const Workspace& ws, const std::vector<fs::path>& extra = {}) {
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(ws.kunit() / "configs"))
         if (e.path().extension() == ".config") files.push_back(e.path());
@@ -33,6 +33,10 @@ std::string merged_fragments(const Workspace& ws) {
     if (files.empty()) throw HarnessError("no kernel config fragments in kunit/configs/");
     std::string merged;
     for (const auto& f : files) merged += "# --- " + f.filename().string() + "\n" + slurp(f) + "\n";
+    for (const auto& f : extra) {
+        if (!fs::is_regular_file(f)) throw HarnessError(fmt::format("config fragment {} not found", f.string()));
+        merged += "# --- " + f.string() + "\n" + slurp(f) + "\n";
+    }
     return merged;
 }
 
@@ -59,7 +63,7 @@ std::vector<std::string> make_argv(const Workspace& ws, int jobs) {
 }
 
 bool configure(const Workspace& ws, const BuildOptions& o) {
-    std::string merged = merged_fragments(ws);
+    std::string merged = merged_fragments(ws, o.extra_fragments);
     std::string id = merged + "\n# tree: " + slurp(ws.kunit() / "Kconfig") +
                      slurp(ws.src() / ".git/mmguard-base-id");
     auto id_file = ws.obj() / ".mmguard-config-id";
@@ -86,7 +90,8 @@ bool configure(const Workspace& ws, const BuildOptions& o) {
             list));
     }
 
-    Stage stage("configure", "allnoconfig + kunit/configs/*.config");
+    Stage stage("configure", o.extra_fragments.empty() ? "allnoconfig + kunit/configs/*.config"
+                                                        : "allnoconfig + kunit/configs/*.config + extra fragments");
     fs::create_directories(ws.obj());
     auto fragment = ws.obj() / "mmguard.config";
     std::ofstream(fragment) << merged;

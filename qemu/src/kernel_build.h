@@ -40,6 +40,9 @@ struct BuildResult {
 struct BuildOptions {
     int jobs = 0;            // 0: number of CPUs + 1
     std::filesystem::path log;
+    // Fragments merged after kunit/configs/*.config (the coverage profile's
+    // qemu/coverage/gcov.config); checked like the others.
+    std::vector<std::filesystem::path> extra_fragments;
 };
 
 BuildResult build_kernel(const Workspace& ws, const BuildOptions& options);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "bench.h"
+#include "coverage_command.h"
 #include "gates.h"
 #include "process.h"
 #include "file_io.h"
@@ -163,6 +164,8 @@ int main(int argc, char** argv) {
     bench_cmd->add_flag("!--no-kpage", bench.kpage, "leave out the kpage_read_cost selftest");
     bench_cmd->add_option("--ms", bench.ms, "mmguard_bench.ms: milliseconds per case repetition (0: the suite's)");
 
+    CoverageCommand coverage(app);
+
     CLI11_PARSE(app, argc, argv);
     gates.jobs = o.jobs;
     if (stress_cmd->parsed()) apply_stress_defaults(o, stress_cmd);
@@ -172,6 +175,7 @@ int main(int argc, char** argv) {
     std::string label = gates_cmd->parsed() ? (gates.fast ? "gates-fast" : "gates") : label_of(o);
     if (parse_cmd->parsed()) label = o.label.empty() ? "parse" : o.label;
     try {
+        if (coverage.parsed()) return coverage.run(o.project, o.work, o.out, o.jobs);
         if (proof_cmd->parsed()) return run_proof(o, proof);
         if (bench_cmd->parsed()) return run_bench(o, bench);
         if (merge_cmd->parsed()) return run_proof_merge(o, merge_inputs);

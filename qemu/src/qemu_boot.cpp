@@ -45,6 +45,7 @@ std::vector<std::string> qemu_argv(const BootOptions& o, const std::string& acce
                                      "-kernel", o.kernel.string()};
     if (auto bios = find_qboot(); !bios.empty()) argv.insert(argv.begin() + 1, {"-bios", bios});
     if (!o.initrd.empty()) argv.insert(argv.end(), {"-initrd", o.initrd.string()});
+    for (const auto& f : o.serial_files) argv.insert(argv.end(), {"-serial", "file:" + f.string()});
     // panic=-1 and -no-reboot: a panicking or rebooting guest ends QEMU at once.
     std::string cmdline = "console=ttyS0 panic=-1";
     for (const auto& c : o.cmdline) cmdline += " " + c;
@@ -121,6 +122,7 @@ std::string choose_accel(const BootOptions& o) {
     // without the needed MSRs hangs or aborts QEMU). Boot once and see.
     BootOptions probe = o;
     probe.initrd.clear();
+    probe.serial_files.clear();
     probe.cmdline = {"kunit.enable=0"};
     ProcessSpec spec;
     spec.argv = qemu_argv(probe, "kvm");
@@ -152,6 +154,9 @@ BootResult boot_kernel(const BootOptions& o, const BootObserver& observer) {
     if (!fs::exists(o.kernel)) throw HarnessError(fmt::format("no kernel image at {}", o.kernel.string()));
     if (!have_program("qemu-system-x86_64"))
         throw HarnessError("qemu-system-x86_64 not found: run 'make deps' (package qemu-system-x86)");
+    for (const auto& f : o.serial_files)
+        if (!fs::is_directory(f.parent_path()))
+            throw HarnessError(fmt::format("no directory for the serial port file {}", f.string()));
     if (o.host_cpus > 0 && !have_program("taskset"))
         throw HarnessError("taskset not found (--host-cpus): run 'make deps' (package util-linux)");
     fs::create_directories(o.out_dir);

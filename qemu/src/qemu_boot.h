@@ -45,6 +45,10 @@ struct BootOptions {
     // the host at any instruction, which is how races with a window of a
     // few instructions get hit under PREEMPT_NONE.
     int host_cpus = 0;
+    // Host files that take the guest's second, third... serial port
+    // (ttyS1, ttyS2...; the console is ttyS0): the coverage dump's way out,
+    // apart from the console and its judge.
+    std::vector<std::filesystem::path> serial_files;
 };
 
 // The first `n` CPUs of the calling thread's affinity mask as a taskset list

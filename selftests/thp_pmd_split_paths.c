@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * thp_pmd_split_paths: the PMD splits of __split_huge_pmd_locked() that no
+ * other suite reaches (make coverage showed them never executed), each
+ * with its data checked afterwards:
+ *
+ *  zero-pmd   a read fault on an aligned 2 MiB range maps the huge zero
+ *             page; mprotect() of one page in the middle splits that PMD
+ *             (__split_huge_zero_page_pmd): every byte still reads 0, a
+ *             write to one page gets its own page, the others stay 0.
+ *  shmem-pmd  a shmem THP (shmem_enabled=always for the case) mapped by a
+ *             PMD in a MAP_SHARED mapping; mprotect() of one page splits a
+ *             file PMD, which is zapped, not split into PTEs: the data is
+ *             refaulted from the page cache intact, ShmemPmdMapped drops
+ *             to 0.
+ *  freeze-pmd an anonymous THP still mapped by its PMD is split through
+ *             /sys/kernel/debug/split_huge_pages: the PMD is split with
+ *             freeze (migration entries, then the PTEs come back): same
+ *             data, same PFNs, no THP left.
+ *
+ * The kernel's DEBUG_VM mapcount checks (patches 0010, 0011) watch each
+ * split from the inside; the harness catches their reports. Needs root and
+ * THP not [never]; a case whose THP did not come is skipped.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest.h"
+
+#define THP		(2UL << 20)
+#define PM_PRESENT	(1ULL << 63)
+#define PM_PFN_MASK	((1ULL << 55) - 1)
+#define KPF_THP_	22
+#define KPF_ZERO_PAGE_	24
+
+static unsigned long psize, nr_pages;
+static int pagemap_fd, kflags_fd;
+static char why[256];
+
+enum { PASS, FAIL, SKIP };
+
+static int fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return FAIL;
+}
+
+static int skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return SKIP;
+}
+
+static uint64_t pfn_of(const void *addr)
+{
+	uint64_t e;
+
+	if (pread(pagemap_fd, &e, 8, (uintptr_t)addr / psize * 8) != 8 || !(e & PM_PRESENT))
+		return 0;
+	return e & PM_PFN_MASK;
+}
+
+static uint64_t kflags(uint64_t pfn)
+{
+	uint64_t v = 0;
+
+	if (pread(kflags_fd, &v, 8, pfn * 8) != 8)
+		return 0;
+	return v;
+}
+
+/* A 2 MiB aligned range of fresh anonymous memory with MADV_HUGEPAGE. */
+static char *aligned_anon(void)
+{
+	char *raw = mmap(NULL, 2 * THP, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
+	if (p > raw)
+		munmap(raw, p - raw);
+	munmap(p + THP, raw + THP - p);
+	madvise(p, THP, MADV_HUGEPAGE);
+	return p;
+}
+
+/* An smaps field (kB) summed over the VMAs overlapping [p, p + THP). */
+static long smaps_kb(const char *p, const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	unsigned long lo = 0, hi = 0;
+	size_t len = strlen(field);
+	long kb, sum = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			continue;
+		if (!strncmp(line, field, len) && line[len] == ':' &&
+		    sscanf(line + len + 1, "%ld", &kb) == 1 &&
+		    lo < (uintptr_t)p + THP && hi > (uintptr_t)p)
+			sum += kb;
+	}
+	fclose(f);
+	return sum;
+}
+
+static int case_zero_pmd(void)
+{
+	char *p = aligned_anon();
+	volatile char sink = 0;
+	unsigned long i, j;
+	uint64_t pfn;
+	int ret = PASS;
+
+	if (!p)
+		return fail("mmap: %s", strerror(errno));
+	for (i = 0; i < nr_pages; i++)
+		sink += p[i * psize];
+	pfn = pfn_of(p);
+	if (!pfn || !(kflags(pfn) & (1ULL << KPF_ZERO_PAGE_)) || !(kflags(pfn) & (1ULL << KPF_THP_)) ||
+	    pfn_of(p + THP - psize) != pfn + nr_pages - 1) {
+		munmap(p, THP);
+		return skip("no huge zero page mapped (use_zero_page off?)");
+	}
+	if (mprotect(p + nr_pages / 2 * psize, psize, PROT_READ)) {
+		munmap(p, THP);
+		return fail("mprotect: %s", strerror(errno));
+	}
+	p[psize] = 0x5a;
+	for (i = 0; i < nr_pages && ret == PASS; i++)
+		for (j = 0; j < psize; j += 512)
+			if (p[i * psize + j] != (i == 1 && j == 0 ? 0x5a : 0)) {
+				ret = fail("page %lu byte %lu reads %d after the split", i, j, p[i * psize + j]);
+				break;
+			}
+	if (ret == PASS && pfn_of(p + psize) == pfn + 1)
+		ret = fail("the written page still maps the huge zero page");
+	munmap(p, THP);
+	(void)sink;
+	return ret;
+}
+
+static int case_shmem_pmd(void)
+{
+	const char *knob = "/sys/kernel/mm/transparent_hugepage/shmem_enabled";
+	char old[128] = "", *sel, *end;
+	unsigned long i;
+	int fd, kfd, ret = PASS;
+	char *raw, *p;
+
+	kfd = open(knob, O_RDWR);
+	if (kfd < 0)
+		return skip("no %s", knob);
+	if (read(kfd, old, sizeof(old) - 1) <= 0 || !(sel = strchr(old, '[')) || !(end = strchr(sel, ']'))) {
+		close(kfd);
+		return fail("cannot read %s", knob);
+	}
+	*end = 0;
+	sel++;
+	if (pwrite(kfd, "always", 6, 0) != 6) {
+		close(kfd);
+		return fail("cannot write %s: %s", knob, strerror(errno));
+	}
+	fd = memfd_create("thp_pmd_split_paths", 0);
+	if (fd < 0 || ftruncate(fd, THP)) {
+		ret = fail("memfd: %s", strerror(errno));
+		goto restore;
+	}
+	raw = mmap(NULL, 2 * THP, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (raw == MAP_FAILED) {
+		ret = fail("mmap: %s", strerror(errno));
+		goto close_fd;
+	}
+	p = (char *)(((uintptr_t)raw + THP - 1) & ~(THP - 1));
+	if (mmap(p, THP, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+		ret = fail("mmap memfd: %s", strerror(errno));
+		goto unmap_raw;
+	}
+	madvise(p, THP, MADV_HUGEPAGE);
+	for (i = 0; i < nr_pages; i++)
+		memset(p + i * psize, (int)(i & 0x7f) + 1, psize);
+	if (smaps_kb(p, "ShmemPmdMapped") != 2048) {
+		ret = skip("no PMD-mapped shmem THP (ShmemPmdMapped %ld kB)", smaps_kb(p, "ShmemPmdMapped"));
+		goto unmap_raw;
+	}
+	if (mprotect(p + 7 * psize, psize, PROT_READ)) {
+		ret = fail("mprotect: %s", strerror(errno));
+		goto unmap_raw;
+	}
+	if (smaps_kb(p, "ShmemPmdMapped") != 0)
+		ret = fail("ShmemPmdMapped %ld kB after the split", smaps_kb(p, "ShmemPmdMapped"));
+	for (i = 0; i < nr_pages && ret == PASS; i++)
+		if (p[i * psize] != (char)((i & 0x7f) + 1) || p[i * psize + psize - 1] != (char)((i & 0x7f) + 1))
+			ret = fail("page %lu lost its data after the split", i);
+unmap_raw:
+	munmap(raw, 2 * THP);
+close_fd:
+	if (fd >= 0)
+		close(fd);
+restore:
+	if (pwrite(kfd, sel, strlen(sel), 0) < 0 && ret == PASS)
+		ret = fail("cannot restore %s to %s", knob, sel);
+	close(kfd);
+	return ret;
+}
+
+static int case_freeze_pmd(void)
+{
+	char *p = aligned_anon(), buf[128];
+	uint64_t pfn0;
+	unsigned long i;
+	int fd, len, ret = PASS;
+
+	if (!p)
+		return fail("mmap: %s", strerror(errno));
+	for (i = 0; i < nr_pages; i++)
+		memset(p + i * psize, (int)(i & 0x7f) + 1, psize);
+	pfn0 = pfn_of(p);
+	if (smaps_kb(p, "AnonHugePages") != 2048 || !pfn0) {
+		munmap(p, THP);
+		return skip("no PMD-mapped THP came");
+	}
+	fd = open("/sys/kernel/debug/split_huge_pages", O_WRONLY);
+	if (fd < 0) {
+		munmap(p, THP);
+		return skip("no /sys/kernel/debug/split_huge_pages");
+	}
+	len = snprintf(buf, sizeof(buf), "%d,%#lx,%#lx", getpid(), (unsigned long)p, (unsigned long)(p + THP));
+	if (write(fd, buf, len) != len)
+		ret = fail("split_huge_pages: %s", strerror(errno));
+	close(fd);
+	if (ret == PASS && smaps_kb(p, "AnonHugePages") != 0)
+		ret = fail("AnonHugePages %ld kB after the split", smaps_kb(p, "AnonHugePages"));
+	for (i = 0; i < nr_pages && ret == PASS; i++) {
+		uint64_t pfn = pfn_of(p + i * psize);
+
+		if (pfn != pfn0 + i)
+			ret = fail("page %lu moved: pfn %#" PRIx64 ", was %#" PRIx64, i, pfn, pfn0 + i);
+		else if (kflags(pfn) & (1ULL << KPF_THP_))
+			ret = fail("page %lu still THP after the split", i);
+		else if (p[i * psize] != (char)((i & 0x7f) + 1) || p[i * psize + psize - 1] != (char)((i & 0x7f) + 1))
+			ret = fail("page %lu lost its data after the split", i);
+	}
+	munmap(p, THP);
+	return ret;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(void);
+} cases[] = {
+	{ "zero-pmd", case_zero_pmd },
+	{ "shmem-pmd", case_shmem_pmd },
+	{ "freeze-pmd", case_freeze_pmd },
+};
+
+int main(void)
+{
+	char enabled[64] = "";
+	unsigned int i;
+	FILE *f;
+
+	ksft_print_header();
+	ksft_set_plan(sizeof(cases) / sizeof(cases[0]));
+	psize = getpagesize();
+	nr_pages = THP / psize;
+	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	if (f) {
+		if (!fgets(enabled, sizeof(enabled), f))
+			enabled[0] = 0;
+		fclose(f);
+	}
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	kflags_fd = open("/proc/kpageflags", O_RDONLY);
+	if (geteuid() || pagemap_fd < 0 || kflags_fd < 0 || !enabled[0] || strstr(enabled, "[never]")) {
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			ksft_test_result_skip("%s: needs root, /proc/kpageflags and THP\n", cases[i].name);
+		ksft_finished();
+	}
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why[0] = 0;
+		switch (cases[i].fn()) {
+		case PASS:
+			ksft_test_result_pass("%s\n", cases[i].name);
+			break;
+		case SKIP:
+			ksft_test_result_skip("%s: %s\n", cases[i].name, why);
+			break;
+		default:
+			ksft_test_result_fail("%s: %s\n", cases[i].name, why);
+		}
+	}
+	ksft_finished();
+}
