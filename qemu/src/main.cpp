@@ -16,6 +16,7 @@
 #include "kcidb.h"
 #include "kernel_build.h"
 #include "kernel_tree.h"
+#include "mutate_command.h"
 #include "process.h"
 #include "progress.h"
 #include "qemu_boot.h"
@@ -345,10 +346,13 @@ int main(int argc, char** argv) {
     gates_cmd->add_flag("--fast", gates.fast, "only the configurations marked fast (what make check runs)");
     gates_cmd->add_option("--config", gates.configs, "only these configurations (names from qemu/gates/configs/)");
 
+    auto mutate = add_mutate_command(app);
+
     CLI11_PARSE(app, argc, argv);
     gates.jobs = o.jobs;
     if (stress_cmd->parsed()) apply_stress_defaults(o, stress_cmd);
     install_interrupt_handlers();
+    if (mutate->cmd->parsed()) return run_mutate_command(*mutate, o.project, o.work, o.out, o.jobs);
     // Before out/latest moves to this run's folder, which may be where it pointed.
     if (parse_cmd->parsed()) console_file = fs::canonical(console_file).string();
     std::string label = gates_cmd->parsed() ? (gates.fast ? "gates-fast" : "gates") : label_of(o);
