@@ -85,7 +85,7 @@ Generated generate_all(const Workspace& ws, const MutateOptions& o) {
             continue;
         }
         for (auto& m : ms) {
-            if (!wanted(o.ops, m.op)) continue;
+            if (!wanted(o.ops, m.op) || !wanted(o.ids, m.id)) continue;
             ++g.by_function[m.function];
             ++g.by_operator[m.op];
             g.mutants.push_back(std::move(m));
@@ -123,6 +123,13 @@ BootOptions boot_options(const Workspace& ws, const MutateOptions& o, const fs::
     b.cpus = o.cpus;
     b.memory = o.memory;
     b.cmdline = o.append;
+    if (!o.full_selftests)
+        for (const char* word : {"COMPACTION_STRESS_SECONDS=5", "KPF_RACE_SECONDS=5", "KPF_OFFLINE_SECONDS=5"}) {
+            std::string name = std::string(word).substr(0, std::string(word).find('='));
+            bool given = std::any_of(o.append.begin(), o.append.end(),
+                                     [&](const std::string& a) { return a.rfind(name + "=", 0) == 0; });
+            if (!given) b.cmdline.push_back(word);
+        }
     b.silence_timeout = o.silence_timeout;
     b.total_timeout = o.boot_timeout;
     b.out_dir = out;
@@ -298,6 +305,7 @@ std::unique_ptr<MutateCommand> add_mutate_command(CLI::App& app) {
     c->add_option("--function", o.only, "only mutants of this function (repeatable)");
     c->add_option("--op", o.ops, "only this operator (repeatable): delete_state negate_cond relax_cmp off_by_one "
                                  "swap_migratetype drop_lock");
+    c->add_option("--id", o.ids, "only this mutant (repeatable; ids as in --list or mutate.jsonl)");
     c->add_option("--budget", o.budget_minutes, "minutes: no new mutant starts after this")->capture_default_str()
         ->check(CLI::PositiveNumber);
     c->add_option("--seed", o.seed, "order of the mutants (a seeded shuffle)")->capture_default_str();
@@ -314,6 +322,9 @@ std::unique_ptr<MutateCommand> add_mutate_command(CLI::App& app) {
         ->capture_default_str();
     c->add_option("--silence-timeout", o.silence_timeout, "seconds without console output that count as a hang")
         ->capture_default_str();
+    c->add_flag("--full-selftests", o.full_selftests,
+                "the selftests' default durations (default: compaction_stress and the kpageflags race "
+                "reproducers 5 s each)");
     c->add_flag("!--no-baseline-boot", o.baseline_boot, "skip the boot of the unmutated kernel");
     m->cmd = c;
     return m;
