@@ -31,7 +31,7 @@ DEPS_TOOL   := cmake pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev libre
 DEPS := $(DEPS_KERNEL) $(DEPS_GATES) $(DEPS_GUEST) $(DEPS_TOOL) $(DEPS_COVERAGE)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps tool unit run check check-pipeline check-repeat check-harness proof proof-merge gates gates-fast stress bench coverage series clean distclean help
+.PHONY: all deps tool unit run check check-pipeline check-repeat check-harness proof proof-merge gates gates-fast stress bench coverage mutate series clean distclean help
 
 all: run
 
@@ -45,6 +45,7 @@ help:
 	@echo "make gates  the kernel's own gates: format-patch/git am, checkpatch --strict, W=1 + sparse over the config matrix (out/gates.md)"
 	@echo "make stress a trinity session with every mm churner (STRESS_SECONDS=300)"
 	@echo "make coverage  kernel gcov of the guarded mm functions under make run's suites (out/coverage/)"
+	@echo "make mutate BUDGET=30 SEED=1  mutants of the guarded functions, kill rate of the suites (out/mutate.md)"
 	@echo "make bench  allocation cost, patched/base ratio over BENCH_PAIRS=5 boot pairs (out/bench.md)"
 	@echo "variables: KSRC=/path/to/linux (use your tree, read only)  ACCEL=auto|kvm|tcg  JOBS=N"
 	@echo "           TRINITY_SECONDS=30  MMGUARD_ARGS='--trinity-seed N --cpus 4 ...'"
@@ -154,6 +155,18 @@ COVERAGE_TRINITY_SECONDS ?= 0
 coverage: tool
 	$(TOOL) --project $(CURDIR) --work $(BUILD)/coverage-work --out $(OUT) -j $(JOBS) coverage $(KSRC_ARG) \
 		--accel $(ACCEL) --trinity-seconds $(COVERAGE_TRINITY_SECONDS) $(BOOT_ARGS) $(MMGUARD_ARGS)
+
+# Mutation testing (Documentation/mutate.md): mutants of the functions in
+# patches/guarded-functions, each built (one object, compared with the
+# unmutated object first) and booted with the KUnit suites and selftests.
+# Its own work directory, so it never fights `make run` over build/src.
+# Resumable: a rerun skips the mutants out/mutate.jsonl already has.
+BUDGET ?= 30
+SEED ?= 1
+MUTATE_WORK ?= $(BUILD)/mutate-work
+mutate: tool
+	$(TOOL) --project $(CURDIR) --work $(MUTATE_WORK) --out $(OUT) -j $(JOBS) mutate --budget $(BUDGET) --seed $(SEED) \
+		--accel $(ACCEL) $(BOOT_ARGS) $(MMGUARD_ARGS)
 
 series: tool
 	$(MMGUARD) series $(KSRC_ARG) --dir $(OUT)/series

@@ -8,6 +8,7 @@
 #include "bench.h"
 #include "coverage_command.h"
 #include "gates.h"
+#include "mutate_command.h"
 #include "process.h"
 #include "file_io.h"
 #include "progress.h"
@@ -165,11 +166,13 @@ int main(int argc, char** argv) {
     bench_cmd->add_option("--ms", bench.ms, "mmguard_bench.ms: milliseconds per case repetition (0: the suite's)");
 
     CoverageCommand coverage(app);
+    auto mutate = add_mutate_command(app);
 
     CLI11_PARSE(app, argc, argv);
     gates.jobs = o.jobs;
     if (stress_cmd->parsed()) apply_stress_defaults(o, stress_cmd);
     install_interrupt_handlers();
+    if (mutate->cmd->parsed()) return run_mutate_command(*mutate, o.project, o.work, o.out, o.jobs);
     // Before out/latest moves to this run's folder, which may be where it pointed.
     if (parse_cmd->parsed()) console_file = fs::canonical(console_file).string();
     std::string label = gates_cmd->parsed() ? (gates.fast ? "gates-fast" : "gates") : label_of(o);
