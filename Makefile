@@ -29,7 +29,7 @@ DEPS_TOOL   := cmake pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev libre
 DEPS := $(DEPS_KERNEL) $(DEPS_GATES) $(DEPS_GUEST) $(DEPS_TOOL)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps tool unit run check check-pipeline check-repeat check-harness proof proof-merge gates gates-fast stress bench series clean distclean help
+.PHONY: all deps tool unit run check check-pipeline check-repeat check-harness proof proof-merge gates gates-fast stress bench mm-selftests series clean distclean help
 
 all: run
 
@@ -41,6 +41,7 @@ help:
 	@echo "make series export patches + KUnit suites as one git-am-able series with a cover letter (out/series/)"
 	@echo "make gates  the kernel's own gates: format-patch/git am, checkpatch --strict, W=1 + sparse over the config matrix (out/gates.md)"
 	@echo "make stress a trinity session with every mm churner (STRESS_SECONDS=300)"
+	@echo "make mm-selftests  the kernel's own selftests/mm programs, base vs patched (out/mm-selftests.md)"
 	@echo "make bench  allocation cost, patched/base ratio over BENCH_PAIRS=5 boot pairs (out/bench.md)"
 	@echo "variables: KSRC=/path/to/linux (use your tree, read only)  ACCEL=auto|kvm|tcg  JOBS=N"
 	@echo "           TRINITY_SECONDS=30  MMGUARD_ARGS='--trinity-seed N --cpus 4 ...'"
@@ -140,6 +141,16 @@ stress: tool
 BENCH_PAIRS ?= 5
 bench: tool
 	$(MMGUARD) bench $(KSRC_ARG) --accel $(ACCEL) --pairs $(BENCH_PAIRS)
+
+# The kernel's own tools/testing/selftests/mm (`mmguard mm-selftests`): a
+# chosen set built static from the tree, one boot of base and one of patched
+# (work dir build/mmselftests-work, numa=fake=2), compared per test: patched
+# must pass every test base passes, with no kernel report. out/mm-selftests.md
+# and .json; Documentation/mm-selftests.md. Not in `make check`: two kernel
+# builds and two long TCG boots (tens of minutes).
+MM_SELFTEST_TIMEOUT ?= 180
+mm-selftests: tool
+	$(MMGUARD) mm-selftests $(KSRC_ARG) --accel $(ACCEL) --test-timeout $(MM_SELFTEST_TIMEOUT)
 
 series: tool
 	$(MMGUARD) series $(KSRC_ARG) --dir $(OUT)/series

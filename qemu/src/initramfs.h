@@ -22,6 +22,12 @@ struct GuestPlan {
     std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
     // mm churners run beside trinity (qemu/guest/churn.sh); "all" for every one.
     std::vector<std::string> churners;
+    // Programs from outside selftests/ (`mmguard mm-selftests`: the kernel's
+    // own tools/testing/selftests/mm, built static): extra_files are put in
+    // /selftests/ under their names (guest name -> host path), extra_run are
+    // run in this order after the project's selftests, in the same KTAP document.
+    std::vector<std::pair<std::string, std::filesystem::path>> extra_files;
+    std::vector<std::string> extra_run;
 };
 
 // Every churner qemu/guest/churn.sh knows, in the order "all" starts them.

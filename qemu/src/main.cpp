@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "bench.h"
+#include "mm_selftests.h"
 #include "gates.h"
 #include "process.h"
 #include "file_io.h"
@@ -161,6 +162,9 @@ int main(int argc, char** argv) {
     bench_cmd->add_flag("!--no-kpage", bench.kpage, "leave out the kpage_read_cost selftest");
     bench_cmd->add_option("--ms", bench.ms, "mmguard_bench.ms: milliseconds per case repetition (0: the suite's)");
 
+    MmSelftestsOptions mm_selftests;
+    auto* mm_selftests_cmd = add_mm_selftests_command(app, o, mm_selftests);
+
     CLI11_PARSE(app, argc, argv);
     gates.jobs = o.jobs;
     if (stress_cmd->parsed()) apply_stress_defaults(o, stress_cmd);
@@ -172,6 +176,7 @@ int main(int argc, char** argv) {
     try {
         if (proof_cmd->parsed()) return run_proof(o, proof);
         if (bench_cmd->parsed()) return run_bench(o, bench);
+        if (mm_selftests_cmd->parsed()) return run_mm_selftests(o, mm_selftests);
         if (merge_cmd->parsed()) return run_proof_merge(o, merge_inputs);
         Workspace ws = make_workspace(o, label);
         RunInfo info;
