@@ -13,6 +13,16 @@ MmSide side(std::map<std::string, MmOutcome> t, int reports = 0, bool completed 
     return s;
 }
 
+TestResult result(const std::string& name, TestStatus status, const std::string& directive = "",
+                  const std::string& reason = "") {
+    TestResult t;
+    t.name = name;
+    t.status = status;
+    t.directive = directive;
+    t.reason = reason;
+    return t;
+}
+
 const MmRow& row(const MmComparison& c, const std::string& name) {
     for (const auto& r : c.rows)
         if (r.name == name) return r;
@@ -79,14 +89,14 @@ TEST(MmSelftestsCompare, AReportOrAnIncompleteBootOnPatchedFailsTheVerdict) {
 }
 
 TEST(MmSelftestsCompare, SideFromKtapMapsStatusesAndReasons) {
-    TestResult ok{.name = "cow", .status = TestStatus::Pass};
-    TestResult skip{.name = "soft-dirty", .status = TestStatus::Skip, .directive = "SKIP"};
-    TestResult to{.name = "khugepaged", .status = TestStatus::Fail, .directive = "TIMEOUT", .reason = "after 300s"};
-    TestResult crashed{.name = "migration", .status = TestStatus::Crashed};
-    TestResult fail{.name = "mremap_test", .status = TestStatus::Fail, .reason = "exit code 1"};
-    fail.subtests.push_back(TestResult{.name = "move 2MB", .status = TestStatus::Pass});
-    fail.subtests.push_back(TestResult{.name = "move 1GB", .status = TestStatus::Fail});
-    TestResult kunit{.name = "mmguard_freepages", .status = TestStatus::Fail};   // not one of ours
+    TestResult ok = result("cow", TestStatus::Pass);
+    TestResult skip = result("soft-dirty", TestStatus::Skip, "SKIP");
+    TestResult to = result("khugepaged", TestStatus::Fail, "TIMEOUT", "after 300s");
+    TestResult crashed = result("migration", TestStatus::Crashed);
+    TestResult fail = result("mremap_test", TestStatus::Fail, "", "exit code 1");
+    fail.subtests.push_back(result("move 2MB", TestStatus::Pass));
+    fail.subtests.push_back(result("move 1GB", TestStatus::Fail));
+    TestResult kunit = result("mmguard_freepages", TestStatus::Fail);   // not one of ours
     auto s = mm_side_from_tests({kunit, ok, skip, to, crashed, fail},
                                 {"cow", "soft-dirty", "khugepaged", "migration", "mremap_test", "never_ran"}, 2, false);
     EXPECT_EQ(s.tests.size(), 6u);
