@@ -31,7 +31,7 @@ DEPS_TOOL   := cmake pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev libre
 DEPS := $(DEPS_KERNEL) $(DEPS_GATES) $(DEPS_GUEST) $(DEPS_TOOL) $(DEPS_COVERAGE)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps tool unit run check check-pipeline check-repeat check-harness proof proof-merge gates gates-fast stress bench coverage mutate series clean distclean help
+.PHONY: all deps tool unit run check check-pipeline check-repeat check-harness proof proof-merge gates gates-fast stress bench coverage mutate mm-selftests series clean distclean help
 
 all: run
 
@@ -46,6 +46,7 @@ help:
 	@echo "make stress a trinity session with every mm churner (STRESS_SECONDS=300)"
 	@echo "make coverage  kernel gcov of the guarded mm functions under make run's suites (out/coverage/)"
 	@echo "make mutate BUDGET=30 SEED=1  mutants of the guarded functions, kill rate of the suites (out/mutate.md)"
+	@echo "make mm-selftests  the kernel's own selftests/mm programs, base vs patched (out/mm-selftests.md)"
 	@echo "make bench  allocation cost, patched/base ratio over BENCH_PAIRS=5 boot pairs (out/bench.md)"
 	@echo "variables: KSRC=/path/to/linux (use your tree, read only)  ACCEL=auto|kvm|tcg  JOBS=N"
 	@echo "           TRINITY_SECONDS=30  MMGUARD_ARGS='--trinity-seed N --cpus 4 ...'"
@@ -167,6 +168,15 @@ MUTATE_WORK ?= $(BUILD)/mutate-work
 mutate: tool
 	$(TOOL) --project $(CURDIR) --work $(MUTATE_WORK) --out $(OUT) -j $(JOBS) mutate --budget $(BUDGET) --seed $(SEED) \
 		--accel $(ACCEL) $(BOOT_ARGS) $(MMGUARD_ARGS)
+# The kernel's own tools/testing/selftests/mm (`mmguard mm-selftests`): a
+# chosen set built static from the tree, one boot of base and one of patched
+# (work dir build/mmselftests-work, numa=fake=2), compared per test: patched
+# must pass every test base passes, with no kernel report. out/mm-selftests.md
+# and .json; Documentation/mm-selftests.md. Not in `make check`: two kernel
+# builds and two long TCG boots (tens of minutes).
+MM_SELFTEST_TIMEOUT ?= 180
+mm-selftests: tool
+	$(MMGUARD) mm-selftests $(KSRC_ARG) --accel $(ACCEL) --test-timeout $(MM_SELFTEST_TIMEOUT)
 
 series: tool
 	$(MMGUARD) series $(KSRC_ARG) --dir $(OUT)/series

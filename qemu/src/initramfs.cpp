@@ -129,6 +129,14 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
                    (ws.guest_files() / "thp_fork.c").string()};
         if (run_logged(cc, log.string()) != 0) throw HarnessError("cannot build qemu/guest/thp_fork.c; see " + log.string());
     }
+    for (const auto& name : plan.extra_run) {
+        bool known = std::any_of(plan.extra_files.begin(), plan.extra_files.end(),
+                                 [&](const auto& f) { return f.first == name; });
+        if (!known) throw HarnessError(fmt::format("extra program '{}' has no file", name));
+        result.selftests.push_back(name);
+    }
+    for (const auto& [name, host] : plan.extra_files)
+        if (!fs::exists(host)) throw HarnessError(fmt::format("extra program '{}': {} not found", name, host.string()));
     std::vector<std::string> steps = result.selftests;
     if (result.trinity) steps.push_back("trinity");
     // Every string value is one quoted shell word; TRINITY_ARGS holds the
@@ -154,8 +162,12 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
           << "slink /bin/sh /bin/busybox 0777 0 0\n"
           << "file /init " << (ws.guest_files() / "init.sh").string() << " 0755 0 0\n"
           << "file /etc/mmguard/plan " << plan_file.string() << " 0644 0 0\n";
-        for (const auto& t : result.selftests)
+        for (const auto& t : result.selftests) {
+            if (std::find(plan.extra_run.begin(), plan.extra_run.end(), t) != plan.extra_run.end()) continue;
             s << "file /selftests/" << t << " " << (ws.work / "selftests" / t).string() << " 0755 0 0\n";
+        }
+        for (const auto& [name, host] : plan.extra_files)
+            s << "file /selftests/" << name << " " << host.string() << " 0755 0 0\n";
         if (result.trinity) {
             std::set<std::string> dirs = {"/bin", "/sbin", "/usr", "/usr/bin", "/etc"};
             add_host_file(s, dirs, trinity, 0755);

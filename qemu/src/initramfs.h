@@ -26,6 +26,12 @@ struct GuestPlan {
     // /sys/kernel/debug/gcov/**/*.gcda as a tar archive to this serial port
     // ("/dev/ttyS1", raw mode) and says so on the console (qemu/guest/init.sh).
     std::string coverage_port;
+    // Programs from outside selftests/ (`mmguard mm-selftests`: the kernel's
+    // own tools/testing/selftests/mm, built static): extra_files are put in
+    // /selftests/ under their names (guest name -> host path), extra_run are
+    // run in this order after the project's selftests, in the same KTAP document.
+    std::vector<std::pair<std::string, std::filesystem::path>> extra_files;
+    std::vector<std::string> extra_run;
 };
 
 // Every churner qemu/guest/churn.sh knows, in the order "all" starts them.

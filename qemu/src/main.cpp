@@ -7,6 +7,7 @@
 
 #include "bench.h"
 #include "coverage_command.h"
+#include "mm_selftests.h"
 #include "gates.h"
 #include "mutate_command.h"
 #include "process.h"
@@ -167,6 +168,8 @@ int main(int argc, char** argv) {
 
     CoverageCommand coverage(app);
     auto mutate = add_mutate_command(app);
+    MmSelftestsOptions mm_selftests;
+    auto* mm_selftests_cmd = add_mm_selftests_command(app, o, mm_selftests);
 
     CLI11_PARSE(app, argc, argv);
     gates.jobs = o.jobs;
@@ -181,6 +184,7 @@ int main(int argc, char** argv) {
         if (coverage.parsed()) return coverage.run(o.project, o.work, o.out, o.jobs);
         if (proof_cmd->parsed()) return run_proof(o, proof);
         if (bench_cmd->parsed()) return run_bench(o, bench);
+        if (mm_selftests_cmd->parsed()) return run_mm_selftests(o, mm_selftests);
         if (merge_cmd->parsed()) return run_proof_merge(o, merge_inputs);
         Workspace ws = make_workspace(o, label);
         RunInfo info;

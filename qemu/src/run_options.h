@@ -33,6 +33,9 @@ struct RunOptions {
     std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
     std::vector<std::string> churners;
     // boot
+    // mm-selftests: extra guest programs (see GuestPlan::extra_files/extra_run).
+    std::vector<std::pair<std::string, std::string>> extra_files;
+    std::vector<std::string> extra_run;
     std::string kernel_image;   // boot this bzImage instead of the build's (bench: a kept copy)
     std::string accel = "auto";
     int cpus = 2;

@@ -53,6 +53,8 @@ Initramfs run_initramfs(const Workspace& ws, RunOptions& o) {
     plan.selftests = o.selftests;
     plan.run_selftests = !o.no_selftests;
     plan.selftest_timeout = o.selftest_timeout;
+    for (const auto& [name, host] : o.extra_files) plan.extra_files.emplace_back(name, host);
+    plan.extra_run = o.extra_run;
     Initramfs ird = build_initramfs(ws, plan, ws.out / "initramfs.log");
     fmt::print("    selftests: {}\n", ird.selftests.empty() ? "none" : fmt::format("{}", fmt::join(ird.selftests, " ")));
     if (ird.trinity)
