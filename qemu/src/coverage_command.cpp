@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "run_pipeline.h"
 #include "atomic_file.h"
 #include "coverage_data.h"
 #include "file_io.h"
@@ -273,18 +274,7 @@ int CoverageCommand::run(const std::string& project, const std::string& work, co
         {
             Stage stage("boot", fmt::format("{} vCPUs, {} memory, coverage port ttyS1 -> {}, console {}", s.cpus, s.memory,
                                             disk.string(), (ws.out / "console.log").string()));
-            BootObserver obs;
-            obs.on_result = [](const TestResult& t) {
-                auto c = count_tests(t);
-                fmt::print("    {:<8} {} ({} passed, {} failed, {} skipped)\n", to_string(t.status), t.name, c.passed,
-                           c.failed + c.crashed + c.not_run, c.skipped);
-                std::fflush(stdout);
-            };
-            obs.on_report = [](const KernelReport& r) {
-                fmt::print("    REPORT   {} (console.log:{})\n", r.signature, r.first_line);
-                std::fflush(stdout);
-            };
-            result = boot_kernel(bo, obs);
+            result = boot_kernel(bo, progress_observer());
         }
         if (interrupted()) throw Interrupted();
         Verdict v = judge(result, {});

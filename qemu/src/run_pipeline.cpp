@@ -64,6 +64,21 @@ Initramfs run_initramfs(const Workspace& ws, RunOptions& o) {
     return ird;
 }
 
+BootObserver progress_observer() {
+    BootObserver obs;
+    obs.on_result = [](const TestResult& t) {
+        auto c = count_tests(t);
+        fmt::print("    {:<8} {} ({} passed, {} failed, {} skipped)\n", to_string(t.status), t.name, c.passed,
+                   c.failed + c.crashed + c.not_run, c.skipped);
+        std::fflush(stdout);
+    };
+    obs.on_report = [](const KernelReport& r) {
+        fmt::print("    REPORT   {} (console.log:{})\n", r.signature, r.first_line);
+        std::fflush(stdout);
+    };
+    return obs;
+}
+
 BootResult run_boot(const Workspace& ws, const RunOptions& o, const fs::path& initrd) {
     BootOptions b;
     b.kernel = o.kernel_image.empty() ? ws.bzimage() : fs::path(o.kernel_image);
@@ -86,18 +101,7 @@ BootResult run_boot(const Workspace& ws, const RunOptions& o, const fs::path& in
     Stage stage("boot", fmt::format("{} vCPUs{}, {} memory, console {}", o.cpus,
                                     o.host_cpus > 0 ? fmt::format(" on {} host CPU(s)", o.host_cpus) : "",
                                     o.memory, (ws.out / "console.log").string()));
-    BootObserver obs;
-    obs.on_result = [](const TestResult& t) {
-        auto c = count_tests(t);
-        fmt::print("    {:<8} {} ({} passed, {} failed, {} skipped)\n", to_string(t.status), t.name, c.passed,
-                   c.failed + c.crashed + c.not_run, c.skipped);
-        std::fflush(stdout);
-    };
-    obs.on_report = [](const KernelReport& r) {
-        fmt::print("    REPORT   {} (console.log:{})\n", r.signature, r.first_line);
-        std::fflush(stdout);
-    };
-    return boot_kernel(b, obs);
+    return boot_kernel(b, progress_observer());
 }
 
 RunResult run_finish(const Workspace& ws, const RunOptions& o, const RunInfo& info, BootResult boot) {

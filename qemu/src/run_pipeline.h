@@ -27,6 +27,8 @@ PreparedTree run_prepare(const Workspace& ws, const RunOptions& o);
 BuildResult run_build(const Workspace& ws, const RunOptions& o);
 // Picks a trinity seed when a session is asked for without one.
 Initramfs run_initramfs(const Workspace& ws, RunOptions& o);
+// Prints each top-level result and kernel report as the boot streams it.
+BootObserver progress_observer();
 BootResult run_boot(const Workspace& ws, const RunOptions& o, const std::filesystem::path& initrd);
 // Judges the boot and writes every view of the result into ws.out.
 RunResult run_finish(const Workspace& ws, const RunOptions& o, const RunInfo& info, BootResult boot);
