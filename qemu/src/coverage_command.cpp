@@ -10,7 +10,6 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "run_pipeline.h"
 #include "atomic_file.h"
 #include "coverage_data.h"
 #include "file_io.h"
@@ -20,6 +19,7 @@
 #include "process.h"
 #include "progress.h"
 #include "qemu_boot.h"
+#include "run_pipeline.h"
 #include "run_report.h"
 
 namespace mmguard {
