@@ -25,7 +25,7 @@ struct BuiltKernel {
     fs::path image;
 };
 
-BuiltKernel build_and_keep(const RunOptions& global, bool base, int first_patches) {
+BuiltKernel build_and_keep(const RunOptions& global, bool base, int first_patches, bool shift_code) {
     RunOptions o = global;
     o.base = base;
     if (!base && first_patches > 0) {
@@ -37,6 +37,7 @@ BuiltKernel build_and_keep(const RunOptions& global, bool base, int first_patche
         o.base = true;
         for (int i = 0; i < first_patches; ++i) o.mutations.push_back((paths.patches() / names[i]).string());
     }
+    if (shift_code) o.mutations.push_back((workspace_paths(global).project / kShiftCodePatch).string());
     Workspace ws = make_workspace(o, base ? "bench-build-base" : "bench-build-patched");
     BuiltKernel k;
     k.info = run_prepare_and_build(ws, o, ws.out.filename().string());
@@ -90,8 +91,8 @@ int run_bench(const RunOptions& global, const BenchOptions& options) {
     std::string load_start = loadavg();
     fs::path out_root = workspace_paths(global).out;
     // The base first, so the build directory ends with the patched kernel.
-    BuiltKernel base = build_and_keep(global, true, 0);
-    BuiltKernel patched = build_and_keep(global, false, options.first_patches);
+    BuiltKernel base = build_and_keep(global, true, 0, options.shift_code);
+    BuiltKernel patched = build_and_keep(global, false, options.first_patches, options.shift_code);
     std::vector<std::map<std::string, BenchFigure>> figures[2];   // [0] base, [1] patched
     for (int pair = 1; pair <= options.pairs; ++pair) {
         for (int side : pair % 2 ? std::vector<int>{0, 1} : std::vector<int>{1, 0}) {
@@ -141,6 +142,9 @@ int run_bench(const RunOptions& global, const BenchOptions& options) {
     if (options.first_patches > 0)
         md += fmt::format("'patched' here is the base with the first {} patches of patches/series only.\n\n",
                           options.first_patches);
+    if (options.shift_code)
+        md += fmt::format("Both kernels have {} on top (--shift-code): the same code, 2 KiB further on.\n\n",
+                          kShiftCodePatch);
     md += fmt::format("{} pairs of boots (base and patched alternating, both kernels built once before the first),\n"
                       "{} vCPUs, accel {}, {}, {:.0f} s; host load average {} at the start, {} at the end.\n"
                       "The base and patched columns are medians over the boots; the ratio columns are over\n"
@@ -152,6 +156,7 @@ int run_bench(const RunOptions& global, const BenchOptions& options) {
     md += "\n## Full reads of /proc/kpageflags, kpagecount, kpagecgroup: ns per PFN, best of the boot's reads "
           "(selftest kpage_read_cost; thp=1: with THPs mapped)\n\n" + table(only(bests, false), "ns/PFN");
     json j = {{"pairs", options.pairs}, {"cpus", options.cpus}, {"seconds", secs}, {"first_patches", options.first_patches},
+              {"shift_code", options.shift_code},
               {"median", rows_json(medians)}, {"best", rows_json(bests)}};
     write_file_atomically(out_root / "bench.md", md);
     write_file_atomically(out_root / "bench.json", j.dump(2) + "\n");

@@ -164,6 +164,8 @@ int main(int argc, char** argv) {
     bench_cmd->add_option("--first-patches", bench.first_patches,
                           "compare the base with the base + the first N patches of the series (a bisect step)");
     bench_cmd->add_flag("!--no-kpage", bench.kpage, "leave out the kpage_read_cost selftest");
+    bench_cmd->add_flag("--shift-code", bench.shift_code,
+                        "both kernels with 2 KiB of no-ops in front of mm/page_alloc.c's code (a placement control)");
     bench_cmd->add_option("--ms", bench.ms, "mmguard_bench.ms: milliseconds per case repetition (0: the suite's)");
 
     CoverageCommand coverage(app);
