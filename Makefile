@@ -24,7 +24,7 @@ MMGUARD := $(TOOL) --project $(CURDIR) --work $(BUILD) --out $(OUT) -j $(JOBS)
 DEPS_KERNEL := linux-source-6.12 build-essential flex bison bc cpio kmod libelf-dev libssl-dev xz-utils ccache git
 # The kernel's own gates: sparse, and checkpatch's SPDX check (Debian's python3).
 DEPS_GATES  := sparse python3-ply python3-git
-DEPS_GUEST  := qemu-system-x86 qemu-system-data busybox-static trinity
+DEPS_GUEST  := qemu-system-x86 qemu-system-data busybox-static trinity stress-ng
 # make coverage: gcovr writes the HTML and JSON reports (gcov comes with gcc).
 DEPS_COVERAGE := gcovr
 DEPS_TOOL   := cmake pkg-config libcli11-dev nlohmann-json3-dev libfmt-dev libre2-dev libpugixml-dev libgtest-dev libgmock-dev libxml2-utils libssl-dev python3-jsonschema

@@ -4,6 +4,8 @@
 #   TRINITY_SECONDS  how long to fuzz     TRINITY_SEED      the first seed
 #   TRINITY_CHILDREN child processes      TRINITY_ARGS      syscall selection
 #   CHURNERS         mm churners to run beside trinity (see churn.sh)
+#   STRESS_NG_SECONDS, STRESS_NG_ARGS  stress-ng beside trinity for the first
+#                    seconds (0: none), as root; its bogo-ops are printed at the end
 # trinity runs as user nobody. It is userspace and sometimes crashes on its
 # own; then the next run starts with the next seed, until the time is up.
 # Every seed used is printed. Kernel reports are caught by the host from
@@ -26,6 +28,13 @@ mkdir -p /tmp/trinity && chmod 777 /tmp/trinity || exit 1
 if [ -n "$CHURNERS" ]; then
 	echo "# churners: $CHURNERS"
 	/etc/mmguard/churn.sh start "$CHURNERS"
+fi
+if [ "${STRESS_NG_SECONDS:-0}" -gt 0 ]; then
+	echo "# stress-ng: ${STRESS_NG_SECONDS}s: $STRESS_NG_ARGS"
+	mkdir -p /tmp/stress-ng
+	(cd /tmp/stress-ng && exec stress-ng $STRESS_NG_ARGS --timeout "${STRESS_NG_SECONDS}s" \
+		--metrics-brief) >/tmp/stress-ng.out 2>&1 &
+	stress_ng=$!
 fi
 start=$(date +%s)
 beat=$start
@@ -78,6 +87,26 @@ while [ "$(date +%s)" -lt $deadline ]; do
 done
 elapsed=$(($(date +%s) - start))
 [ -n "$CHURNERS" ] && /etc/mmguard/churn.sh stop
+if [ -n "$stress_ng" ]; then
+	# stress-ng stops itself at its --timeout; 60 s later it is killed.
+	i=0
+	while [ $i -lt 60 ] && kill -0 $stress_ng 2>/dev/null; do
+		sleep 1
+		i=$((i + 1))
+	done
+	if kill -0 $stress_ng 2>/dev/null; then
+		echo "# stress-ng did not stop 60 s after its timeout; killing it"
+		pkill -KILL stress-ng 2>/dev/null
+	fi
+	wait $stress_ng 2>/dev/null
+	rc=$?
+	# Its per-stressor bogo-ops (the host reads them), failures, skips.
+	sed -n -e 's/^stress-ng: metrc: \[[0-9]*\] /# stress-ng: /p' \
+		-e 's/^stress-ng: fail: *\[[0-9]*\] /# stress-ng: fail: /p' \
+		-e 's/^stress-ng: error: *\[[0-9]*\] /# stress-ng: error: /p' \
+		-e '/skipp/s/^stress-ng: [a-z]*: *\[[0-9]*\] /# stress-ng: /p' /tmp/stress-ng.out
+	echo "# stress-ng: exit $rc"
+fi
 echo "# trinity: $total syscalls in ${elapsed}s over $runs run(s), $early ended early; seeds $TRINITY_SEED..$((seed - 1))"
 if [ $total -gt 0 ]; then
 	echo "ok 1 trinity ran syscalls"

@@ -65,8 +65,11 @@ std::vector<fs::path> shared_libraries(const fs::path& binary) {
     return libs;
 }
 
-// Adds `file` at its own path, with its parent directories, to the spec.
+// Adds `file` at its own path, with its parent directories, to the spec;
+// `dirs` holds the paths the spec has already (a library trinity and
+// stress-ng share goes in once).
 void add_host_file(std::ostream& spec, std::set<std::string>& dirs, const fs::path& file, int mode) {
+    if (!dirs.insert(file.string()).second) return;
     std::vector<fs::path> parents;  // deepest first
     for (fs::path d = file.parent_path(); !d.empty() && d != d.root_path(); d = d.parent_path()) parents.push_back(d);
     // A directory must come before what it holds, or the kernel's unpacker drops it.
@@ -76,6 +79,22 @@ void add_host_file(std::ostream& spec, std::set<std::string>& dirs, const fs::pa
 }
 
 }  // namespace
+
+std::string read_stress_ng_args(const fs::path& file) {
+    std::ifstream in(file);
+    if (!in) throw HarnessError(fmt::format("cannot read {}", file.string()));
+    std::vector<std::string> words;
+    std::string line;
+    while (std::getline(in, line)) {
+        line = line.substr(0, line.find('#'));
+        for (const auto& w : split_words(line)) words.push_back(w);
+    }
+    if (words.empty()) throw HarnessError(fmt::format("{} names no stressor", file.string()));
+    for (const auto& w : words)
+        if (w == "--timeout" || w.rfind("--timeout=", 0) == 0)
+            throw HarnessError(fmt::format("{}: leave --timeout out; --stress-ng SECONDS sets it", file.string()));
+    return fmt::format("{}", fmt::join(words, " "));
+}
 
 const std::vector<std::string>& all_churners() {
     static const std::vector<std::string> names = {"min_free_kbytes", "compaction",  "thp",        "cpu_hotplug", "cma",
@@ -121,6 +140,13 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
     }
     if (!churners.empty() && !result.trinity)
         throw HarnessError("churners run beside trinity: give --trinity-seconds too");
+    const fs::path stress_ng = "/usr/bin/stress-ng";
+    std::string stress_ng_args;
+    if (plan.stress_ng_seconds > 0) {
+        if (!result.trinity) throw HarnessError("stress-ng runs beside trinity: give --trinity-seconds too");
+        if (!fs::exists(stress_ng)) throw HarnessError("/usr/bin/stress-ng not found: run 'make deps' (package stress-ng)");
+        stress_ng_args = read_stress_ng_args(ws.guest_files() / "stress-ng.args");
+    }
     // The thp_fork churner's helper: static, like the selftests.
     bool thp_fork = std::find(churners.begin(), churners.end(), "thp_fork") != churners.end();
     if (thp_fork) {
@@ -144,11 +170,13 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
     // `su -c "..."`, a second shell.
     std::ofstream(plan_file) << fmt::format(
         "SELFTESTS={}\nSELFTEST_TIMEOUT={}\n"
-        "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS={}\nCHURNERS={}\nCOVERAGE_PORT={}\n",
+        "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS={}\nCHURNERS={}\nCOVERAGE_PORT={}\n"
+        "STRESS_NG_SECONDS={}\nSTRESS_NG_ARGS={}\n",
         shell_quote(fmt::format("{}", fmt::join(steps, " "))),
         std::max(plan.selftest_timeout, plan.trinity_seconds + 60), plan.trinity_seconds, plan.trinity_seed,
         plan.trinity_children, shell_quote(shell_quote_words(split_words(plan.trinity_args))),
-        shell_quote(fmt::format("{}", fmt::join(churners, " "))), shell_quote(plan.coverage_port));
+        shell_quote(fmt::format("{}", fmt::join(churners, " "))), shell_quote(plan.coverage_port),
+        plan.stress_ng_seconds, shell_quote(stress_ng_args));
 
     fs::path spec = stage_dir / "initramfs.spec";
     {
@@ -175,6 +203,10 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
             s << "file /selftests/trinity " << (ws.guest_files() / "trinity-session.sh").string() << " 0755 0 0\n";
             s << "file /etc/mmguard/churn.sh " << (ws.guest_files() / "churn.sh").string() << " 0755 0 0\n";
             if (thp_fork) s << "file /etc/mmguard/thp_fork " << (stage_dir / "thp_fork").string() << " 0755 0 0\n";
+            if (plan.stress_ng_seconds > 0) {
+                add_host_file(s, dirs, stress_ng, 0755);
+                for (const auto& lib : shared_libraries(stress_ng)) add_host_file(s, dirs, lib, 0755);
+            }
             std::ofstream(stage_dir / "passwd") << "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/tmp:/bin/false\n";
             std::ofstream(stage_dir / "group") << "root:x:0:\nnogroup:x:65534:\n";
             s << "file /etc/passwd " << (stage_dir / "passwd").string() << " 0644 0 0\n";

@@ -22,6 +22,9 @@ struct GuestPlan {
     std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
     // mm churners run beside trinity (qemu/guest/churn.sh); "all" for every one.
     std::vector<std::string> churners;
+    // stress-ng beside trinity for the first this many seconds (0: none);
+    // its stressors are qemu/guest/stress-ng.args.
+    int stress_ng_seconds = 0;
     // Coverage runs only: after everything else, init writes
     // /sys/kernel/debug/gcov/**/*.gcda as a tar archive to this serial port
     // ("/dev/ttyS1", raw mode) and says so on the console (qemu/guest/init.sh).
@@ -33,6 +36,11 @@ struct GuestPlan {
     std::vector<std::pair<std::string, std::filesystem::path>> extra_files;
     std::vector<std::string> extra_run;
 };
+
+// The stress-ng words of `file` (qemu/guest/stress-ng.args): every line's
+// words, '#' to the end of a line a comment. Throws if it names nothing or
+// sets --timeout (the session's --stress-ng sets it).
+std::string read_stress_ng_args(const std::filesystem::path& file);
 
 // Every churner qemu/guest/churn.sh knows, in the order "all" starts them.
 const std::vector<std::string>& all_churners();

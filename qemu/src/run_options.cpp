@@ -53,6 +53,7 @@ void apply_stress_defaults(RunOptions& o, CLI::App* cmd) {
     if (!given("--kunit-filter")) o.kunit_filter = "none";
     if (!given("--trinity-seconds")) o.trinity_seconds = 300;
     if (!given("--churn")) o.churners = {"all"};
+    if (!given("--stress-ng")) o.stress_ng_seconds = o.trinity_seconds / 2;
     if (!given("--timeout")) o.total_timeout = o.trinity_seconds + 600;
     // trinity's vm group has mbind, migrate_pages and move_pages (fork is
     // one it never calls); the NUMA policy calls are outside the group, so
@@ -90,6 +91,10 @@ void add_guest_options(CLI::App* app, RunOptions& o) {
                     "mm churners beside trinity: all, or any of min_free_kbytes compaction thp cpu_hotplug "
                     "cma memory drop_caches kpageflags thp_fork (repeated or comma-separated); none for no churner")
         ->delimiter(',');
+    app->add_option("--stress-ng", o.stress_ng_seconds,
+                    "stress-ng's memory stressors (qemu/guest/stress-ng.args) beside trinity for the first N seconds "
+                    "of the session (0: none; mmguard stress: half the session)")
+        ->check(CLI::NonNegativeNumber);
 }
 
 void add_boot_options(CLI::App* app, RunOptions& o) {

@@ -32,6 +32,9 @@ struct RunOptions {
     int trinity_children = 2;
     std::string trinity_args = "-g vm -x remap_file_pages -x get_robust_list --disable-fds=sockets";
     std::vector<std::string> churners;
+    // stress-ng (qemu/guest/stress-ng.args) beside trinity for the first
+    // this many seconds of the session (0: none).
+    int stress_ng_seconds = 0;
     // boot
     // mm-selftests: extra guest programs (see GuestPlan::extra_files/extra_run).
     std::vector<std::pair<std::string, std::string>> extra_files;

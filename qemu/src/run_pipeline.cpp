@@ -50,6 +50,7 @@ Initramfs run_initramfs(const Workspace& ws, RunOptions& o) {
     plan.trinity_children = o.trinity_children;
     plan.trinity_args = o.trinity_args;
     plan.churners = o.churners;
+    plan.stress_ng_seconds = o.stress_ng_seconds;
     plan.selftests = o.selftests;
     plan.run_selftests = !o.no_selftests;
     plan.selftest_timeout = o.selftest_timeout;

@@ -197,6 +197,11 @@ nlohmann::json results_json(const RunInfo& info, const BootResult& boot, const V
                                        {"seeds", {st.first_seed, st.last_seed}},
                                        {"churners", churners},
                                        {"vmstat_delta", st.vmstat_delta}};
+            if (const StressNgStats& sng = st.stress_ng; sng.seen) {
+                json s = {{"seconds", sng.planned_seconds}, {"bogo_ops", sng.bogo_ops}, {"problems", sng.problems}};
+                s["exit_code"] = sng.exit_code ? json(*sng.exit_code) : json(nullptr);
+                j["trinity"]["session"]["stress_ng"] = s;
+            }
         }
     }
     j["boot"] = {{"outcome", to_string(boot.outcome)},
@@ -318,6 +323,14 @@ void print_summary(const RunInfo& info, const BootResult& boot, const Verdict& v
             std::string line;
             for (const auto& c : st.churners) line += fmt::format(" {} {}/{}", c.name, c.rounds, c.effective);
             fmt::print("churners (rounds/effective):{}\n", line);
+        }
+        if (const StressNgStats& sng = st.stress_ng; sng.seen) {
+            std::string ops;
+            for (const auto& [name, n] : sng.bogo_ops) ops += fmt::format(" {} {}", name, n);
+            fmt::print("stress-ng: {} s, {}, bogo-ops:{}\n", sng.planned_seconds,
+                       sng.exit_code ? fmt::format("exit {}", *sng.exit_code) : std::string("no exit seen"),
+                       ops.empty() ? " none" : ops);
+            for (const auto& p : sng.problems) fmt::print("  stress-ng: {}\n", p);
         }
     }
     fmt::print("reports: {}/results.json, junit.xml, reports.txt, console.log\n", out_dir.string());

@@ -10,7 +10,7 @@ void StressTracker::feed(const ConsoleLine& line) {
     const std::string& t = line.text;
     if (line.timestamp && stats_.seen) last_kernel_time_ = line.timestamp;
     if (t.find("# trinity") == std::string::npos && t.find("# churn: ") == std::string::npos &&
-        t.find("# vmstat delta: ") == std::string::npos) {
+        t.find("# vmstat delta: ") == std::string::npos && t.find("# stress-ng") == std::string::npos) {
         return;
     }
     static const RE2 start_re(R"(^\s*# trinity: (\d+)s from seed (\d+), .*\(uptime ([0-9.]+)\)\s*$)");
@@ -36,6 +36,10 @@ void StressTracker::feed(const ConsoleLine& line) {
         return;
     }
     if (!stats_.seen) return;
+    if (t.find("# stress-ng") != std::string::npos) {
+        feed_stress_ng(t);
+        return;
+    }
     if (RE2::PartialMatch(t, beat_re, &a, &n, &up_text)) {
         if (!stats_.finished) {
             stats_.seconds = std::max(stats_.seconds, static_cast<double>(a));
@@ -68,6 +72,28 @@ void StressTracker::feed(const ConsoleLine& line) {
         it->effective = m;
     } else if (RE2::PartialMatch(t, vmstat_re, &name, &n)) {
         stats_.vmstat_delta[name] = n;
+    }
+}
+
+void StressTracker::feed_stress_ng(const std::string& t) {
+    static const RE2 start_re(R"(^\s*# stress-ng: (\d+)s: )");
+    static const RE2 ops_re(R"(^\s*# stress-ng: ([a-z0-9-]+)\s+(\d+)\s+[0-9.]+\s)");
+    static const RE2 exit_re(R"(^\s*# stress-ng: exit (\d+)\s*$)");
+    static const RE2 problem_re(R"(^\s*# stress-ng:? ((?:fail|error): .*|.*skipping.*|did not stop.*)$)");
+    StressNgStats& s = stats_.stress_ng;
+    int n = 0;
+    long ops = 0;
+    std::string name;
+    if (RE2::PartialMatch(t, start_re, &n)) {
+        s = StressNgStats{};
+        s.seen = true;
+        s.planned_seconds = n;
+    } else if (RE2::PartialMatch(t, exit_re, &n)) {
+        s.exit_code = n;
+    } else if (RE2::PartialMatch(t, ops_re, &name, &ops)) {
+        s.bogo_ops[name] = ops;
+    } else if (RE2::PartialMatch(t, problem_re, &name)) {
+        s.problems.push_back(name);
     }
 }
 

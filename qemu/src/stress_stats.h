@@ -21,6 +21,16 @@ struct ChurnerStats {
     long effective = 0;      // rounds in which the churner's action took effect
 };
 
+// stress-ng beside trinity (qemu/guest/trinity-session.sh prints its
+// --metrics-brief rows, failures and skipped stressors as "# stress-ng: ...").
+struct StressNgStats {
+    bool seen = false;
+    int planned_seconds = 0;
+    std::optional<int> exit_code;             // unset: the session did not get to its end
+    std::map<std::string, long> bogo_ops;     // per stressor
+    std::vector<std::string> problems;        // "fail: ...", "error: ...", skipped stressors
+};
+
 struct StressStats {
     bool seen = false;             // a trinity session started
     bool finished = false;         // it printed its closing totals
@@ -33,6 +43,7 @@ struct StressStats {
     int ended_early = 0;           // runs that died before printing totals
     std::vector<ChurnerStats> churners;
     std::map<std::string, long> vmstat_delta;
+    StressNgStats stress_ng;
 
     double syscalls_per_second() const { return seconds > 0 ? static_cast<double>(syscalls) / seconds : 0; }
 };
@@ -45,6 +56,7 @@ public:
     StressStats stats() const;
 
 private:
+    void feed_stress_ng(const std::string& text);
     StressStats stats_;
     std::optional<double> start_uptime_;   // guest uptime at the session start
     std::optional<double> last_kernel_time_;

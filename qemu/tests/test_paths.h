@@ -9,5 +9,6 @@ namespace mmguard::testing {
 std::filesystem::path fixtures_dir();   // qemu/tests/fixtures
 std::filesystem::path consoles_dir();   // qemu/tests/testdata/consoles
 std::filesystem::path schema_dir();     // qemu/schema
+std::filesystem::path guest_dir();      // qemu/guest
 
 }  // namespace mmguard::testing
