@@ -25,6 +25,10 @@ struct MmProgram {
     const char* name;
     const char* args;
     const char* topic;
+    const char* extra_source = "";   // one more .c of the directory it links, if any
+    const char* source = "";         // the program's .c without it, when not `name`
+
+    std::string source_name() const { return *source ? source : name; }
 };
 
 // The set: the stack's topics (THP split/collapse/mapcount, compaction,
@@ -40,7 +44,11 @@ const std::vector<MmProgram>& chosen() {
         {"madv_populate", "", "MADV_POPULATE_(READ|WRITE)"},
         {"mremap_test", "", "mremap of PMD/PTE ranges"},
         {"mlock2-tests", "", "mlock2/munlock"},
-        {"soft-dirty", "", "soft-dirty on THPs"},
+        {"soft-dirty", "", "soft-dirty bits, on THPs too (MEM_SOFT_DIRTY in the profile)"},
+        {"gup_test-u", "-u", "get_user_pages_fast through the GUP_TEST debugfs file", "", "gup_test"},
+        {"gup_test-a", "-a", "pin_user_pages_fast (FOLL_PIN) through GUP_TEST", "", "gup_test"},
+        {"uffd-unit-tests", "", "userfaultfd: missing/wp/minor faults, move, events", "uffd-common.c"},
+        {"pagemap_ioctl", "", "PAGEMAP_SCAN and soft-dirty/uffd-wp bits of THPs and pages"},
         {"mkdirty", "", "PMD/PTE dirty bit after mprotect/migration"},
         {"map_populate", "", "MAP_POPULATE"},
         {"mremap_dontunmap", "", "MREMAP_DONTUNMAP"},
@@ -53,14 +61,14 @@ const std::vector<MmProgram>& chosen() {
 const std::vector<std::pair<const char*, const char*>>& left_out() {
     static const std::vector<std::pair<const char*, const char*>> p = {
         {"thuge-gen, hugepage-*, hugetlb*, map_hugetlb, charge_reserved_hugetlb.sh, write_to_hugetlbfs",
-         "need CONFIG_HUGETLBFS and reserved huge pages; the project's config has no hugetlbfs"},
-        {"uffd-stress, uffd-unit-tests", "userfaultfd: not in the project's config, and uffd-stress runs minutes under TCG"},
+         "need CONFIG_HUGETLBFS and reserved huge pages; the profile has no hugetlbfs"},
+        {"uffd-stress", "runs minutes under TCG; uffd-unit-tests covers the same faults"},
         {"ksm_tests, ksm_functional_tests", "KSM is not in the config and not a topic of the stack"},
-        {"gup_test, gup_longterm, hmm-tests, test_vmalloc.sh", "need test modules (CONFIG_GUP_TEST, TEST_HMM, test_vmalloc)"},
+        {"gup_longterm", "not tried yet: long-term pins of memfd/tmpfile pages, not a topic of the stack"},
+        {"hmm-tests, test_vmalloc.sh", "need test modules (TEST_HMM, TEST_VMALLOC); the guest loads no modules"},
         {"protection_keys, pkey_sighandler_tests, mseal_test, seal_elf, mdwe_test, memfd_secret",
          "not the stack's topics (pkeys, mseal, MDWE, secretmem)"},
         {"va_high_addr_switch, virtual_address_range", "5-level paging / 128 TiB of VA: slow under TCG, not a topic"},
-        {"pagemap_ioctl", "needs userfaultfd (PAGEMAP_SCAN's write-protect)"},
         {"mrelease_test, on-fault-limit, mlock-random-test", "need process_mrelease / rlimit setup / libcap"},
         {"droppable", "MAP_DROPPABLE needs memory pressure; minutes under TCG"},
         {"migration", "needs libnuma (numa.h, libnuma.a for -static): Debian's libnuma-dev is not installed here"},
@@ -111,8 +119,10 @@ Built build_programs(const Workspace& ws, const std::vector<std::string>& only) 
                    "-I", (ws.src() / "tools/testing/selftests").string(), "-I", dir.string(),
                    // khugepaged.c uses KSFT_SKIP without including kselftest.h
                    "-include", (ws.src() / "tools/testing/selftests/kselftest.h").string(), "-o", bin.string(),
-                   (mm / (std::string(p.name) + ".c")).string(), (mm / "vm_util.c").string(),
-                   (mm / "thp_settings.c").string(), "-lrt", "-lpthread", "-lm"};
+                   (mm / (p.source_name() + ".c")).string(), (mm / "vm_util.c").string(),
+                   (mm / "thp_settings.c").string()};
+        if (*p.extra_source) cc.argv.push_back((mm / p.extra_source).string());
+        for (const char* lib : {"-lrt", "-lpthread", "-lm"}) cc.argv.push_back(lib);
         if (run_logged(cc, one_log.string()) != 0) {
             b.failed.emplace_back(p.name, first_error(one_log));
             continue;
@@ -139,6 +149,7 @@ Kernel build_and_keep(const RunOptions& global, bool base) {
     RunOptions o = global;
     o.base = base;
     Workspace ws = make_workspace(o, base ? "mm-selftests-build-base" : "mm-selftests-build-patched");
+    o.extra_fragments = {ws.project / "qemu/mm-selftests/mm.config"};
     Kernel k;
     PreparedTree tree = run_prepare(ws, o);
     BuildResult b = run_build(ws, o);

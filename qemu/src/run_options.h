@@ -35,6 +35,10 @@ struct RunOptions {
     // stress-ng (qemu/guest/stress-ng.args) beside trinity for the first
     // this many seconds of the session (0: none).
     int stress_ng_seconds = 0;
+    // Config fragments merged over the project's (a profile such as
+    // qemu/mm-selftests/mm.config); its own build directory, since a config
+    // change rebuilds nearly everything.
+    std::vector<std::filesystem::path> extra_fragments;
     // boot
     // mm-selftests: extra guest programs (see GuestPlan::extra_files/extra_run).
     std::vector<std::pair<std::string, std::string>> extra_files;

@@ -37,6 +37,7 @@ BuildResult run_build(const Workspace& ws, const RunOptions& o) {
     BuildOptions b;
     b.jobs = o.jobs;
     b.log = ws.out / "build.log";
+    b.extra_fragments = o.extra_fragments;
     BuildResult r = build_kernel(ws, b);
     fmt::print("    {} objects compiled{}\n", r.compiled, r.compiled == 0 ? " (nothing changed)" : "");
     return r;
