@@ -66,7 +66,7 @@ deps:
 TOOL_CCACHE := CCACHE_BASEDIR=$(CURDIR) CCACHE_NOHASHDIR=true
 tool: deps
 	@mkdir -p $(BUILD)
-	@cmake -S qemu -B $(BUILD)/tool -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	@cmake -S qemu -B $(BUILD)/tool -DCMAKE_BUILD_TYPE=Tool \
 		$$(command -v ccache >/dev/null && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) >$(BUILD)/cmake.log 2>&1 || { cat $(BUILD)/cmake.log; exit 1; }
 	@set -o pipefail; $(TOOL_CCACHE) cmake --build $(BUILD)/tool -j $(JOBS) -- --no-print-directory 2>&1 | { grep -Ev '^\[ *[0-9]+%\] (Building|Linking)|Built target' || true; }
 	@test -x $(TOOL)
