@@ -10,6 +10,7 @@
 #include "process.h"
 #include "initramfs.h"
 #include "run_report.h"
+#include "stress_console.h"
 #include "stress_stats.h"
 #include "test_paths.h"
 
@@ -38,12 +39,7 @@ const char* kSessionWithStressNg =
     "    # trinity: 29486 syscalls in 92s over 1 run(s), 0 ended early; seeds 2432922667..2432922667\n"
     "    ok 1 trinity ran syscalls\n";
 
-StressStats feed_all(const std::string& console) {
-    ConsoleSession session("", 1u << 20);
-    session.feed(console);
-    session.finish(EndReason::EndOfOutput);
-    return session.stress();
-}
+StressStats feed_all(const std::string& console) { return testing::stress_of(console); }
 
 TEST(StressNg, BogoOpsExitAndProblemsAreRead) {
     StressStats s = feed_all(kSessionWithStressNg);
@@ -79,13 +75,8 @@ TEST(StressNg, ResultsJsonCarriesTheStressors) {
     b.stress = feed_all(kSessionWithStressNg);
     RunInfo info;
     info.label = "stress";
-    info.trinity_seed = 11;
-    info.trinity_seconds = 120;
-    auto path = std::filesystem::temp_directory_path() / "mmguard-stress-ng-test.json";
-    write_results_json(path, info, b, Verdict{});
-    nlohmann::json j = nlohmann::json::parse(std::ifstream(path));
-    std::filesystem::remove(path);
-    const auto& n = j["trinity"]["session"]["stress_ng"];
+    info.trinity_seconds = 90;
+    const auto n = results_json(info, b, Verdict{})["trinity"]["session"]["stress_ng"];
     EXPECT_EQ(n["seconds"], 45);
     EXPECT_EQ(n["exit_code"], 3);
     EXPECT_EQ(n["bogo_ops"]["memhotplug"], 335);

@@ -8,6 +8,7 @@
 
 #include "console_session.h"
 #include "run_report.h"
+#include "stress_console.h"
 #include "stress_stats.h"
 
 namespace mmguard {
@@ -36,12 +37,7 @@ const char* kFinishedSession =
     "ok 1 trinity\n"
     "mmguard: guest done\n";
 
-StressStats feed_all(const std::string& console) {
-    ConsoleSession session("", 1u << 20);
-    session.feed(console);
-    session.finish(EndReason::EndOfOutput);
-    return session.stress();
-}
+StressStats feed_all(const std::string& console) { return testing::stress_of(console); }
 
 TEST(StressStats, NoSessionLeavesNothing) {
     StressStats s = feed_all("[    0.1] Linux version 6.12.117\nKTAP version 1\n1..1\nok 1 a\n");
