@@ -144,6 +144,9 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
     std::string stress_ng_args;
     if (plan.stress_ng_seconds > 0) {
         if (!result.trinity) throw HarnessError("stress-ng runs beside trinity: give --trinity-seconds too");
+        if (plan.stress_ng_seconds > plan.trinity_seconds)
+            throw HarnessError(fmt::format("--stress-ng {} is longer than the trinity session (--trinity-seconds {})",
+                                           plan.stress_ng_seconds, plan.trinity_seconds));
         if (!fs::exists(stress_ng)) throw HarnessError("/usr/bin/stress-ng not found: run 'make deps' (package stress-ng)");
         stress_ng_args = read_stress_ng_args(ws.guest_files() / "stress-ng.args");
     }
@@ -173,7 +176,9 @@ Initramfs build_initramfs(const Workspace& ws, const GuestPlan& plan, const fs::
         "TRINITY_SECONDS={}\nTRINITY_SEED={}\nTRINITY_CHILDREN={}\nTRINITY_ARGS={}\nCHURNERS={}\nCOVERAGE_PORT={}\n"
         "STRESS_NG_SECONDS={}\nSTRESS_NG_ARGS={}\n",
         shell_quote(fmt::format("{}", fmt::join(steps, " "))),
-        std::max(plan.selftest_timeout, plan.trinity_seconds + 60), plan.trinity_seconds, plan.trinity_seed,
+        // The session's own bounded waits: 30 s for trinity to stop, 60 s for stress-ng.
+        std::max(plan.selftest_timeout, plan.trinity_seconds + 60 + (plan.stress_ng_seconds > 0 ? 60 : 0)),
+        plan.trinity_seconds, plan.trinity_seed,
         plan.trinity_children, shell_quote(shell_quote_words(split_words(plan.trinity_args))),
         shell_quote(fmt::format("{}", fmt::join(churners, " "))), shell_quote(plan.coverage_port),
         plan.stress_ng_seconds, shell_quote(stress_ng_args));
