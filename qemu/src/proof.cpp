@@ -139,6 +139,7 @@ int run_proof(const RunOptions& global, const ProofOptions& options) {
         std::string label = boot_label(b, rows, n + 1);
         o.label = label;
         parse_run_words(o, b.words, label);
+        o.stop_after_reports = report_patterns_to_stop_after(b, rows);
         fmt::print("\n==> proof boot {} of {}: {} kernel, {} ({} row(s))\n", n + 1, boots.size(), b.kernel.name(),
                    fmt::join(b.words, " "), b.rows.size());
         std::fflush(stdout);

@@ -1,26 +1,12 @@
 #include "proof_judge.h"
 
-#include <map>
-#include <memory>
-
 #include <fmt/format.h>
-#include <re2/re2.h>
 
-#include "process.h"
+#include "report_match.h"
 #include "run_report.h"
 
 namespace mmguard {
 namespace {
-
-const RE2& compiled(const std::string& pattern) {
-    static thread_local std::map<std::string, std::unique_ptr<RE2>> cache;
-    auto& re = cache[pattern];
-    if (!re) {
-        re = std::make_unique<RE2>(pattern, RE2::Quiet);
-        if (!re->ok()) throw HarnessError(fmt::format("bad regular expression /{}/: {}", pattern, re->error()));
-    }
-    return *re;
-}
 
 const TestResult* find_suite(const BootResult& boot, const std::string& name) {
     for (const auto& t : boot.tests)
@@ -28,11 +14,11 @@ const TestResult* find_suite(const BootResult& boot, const std::string& name) {
     return nullptr;
 }
 
-bool says(const TestResult& t, const RE2& re) {
+bool says(const TestResult& t, const std::string& pattern) {
     for (const auto& d : t.diagnostics)
-        if (RE2::PartialMatch(d, re)) return true;
+        if (pattern_matches(d, pattern)) return true;
     for (const auto& s : t.subtests)
-        if (says(s, re)) return true;
+        if (says(s, pattern)) return true;
     return false;
 }
 
@@ -52,13 +38,14 @@ std::string first_report(const BootResult& boot) {
 }
 
 bool has_report_matching(const BootResult& boot, const std::string& pattern) {
-    const RE2& re = compiled(pattern);
     for (const auto& g : boot.report_groups) {
-        if (RE2::PartialMatch(g.first.title, re) || RE2::PartialMatch(g.first.signature, re)) return true;
-        for (const auto& t : g.first.alt_titles)
-            if (RE2::PartialMatch(t, re)) return true;
-        for (const auto& s : g.signatures)
-            if (RE2::PartialMatch(s, re)) return true;
+        if (report_matches(g.first, pattern)) return true;
+        // Later reports under the same title may differ in signature.
+        KernelReport later = g.first;
+        for (const auto& s : g.signatures) {
+            later.signature = s;
+            if (report_matches(later, pattern)) return true;
+        }
     }
     return false;
 }
@@ -82,7 +69,7 @@ RowVerdict judge_proof_row(const ProofRow& row, int exit_code, const BootResult&
     case ProofExpect::SuiteFails: {
         const TestResult* suite = find_suite(boot, row.suite);
         v.ok = exit_code == kExitTestFailure && suite && suite->status == TestStatus::Fail &&
-               (row.pattern.empty() || says(*suite, compiled(row.pattern)));
+               (row.pattern.empty() || says(*suite, row.pattern));
         v.seen = fmt::format("suite {}, report {}", suite_status(boot, row.suite), report);
         break;
     }

@@ -179,4 +179,13 @@ std::vector<ProofBoot> plan_proof_boots(const std::vector<ProofRow>& rows) {
     return boots;
 }
 
+std::vector<std::string> report_patterns_to_stop_after(const ProofBoot& boot, const std::vector<ProofRow>& rows) {
+    std::vector<std::string> patterns;
+    for (std::size_t i : boot.rows) {
+        if (rows[i].expect != ProofExpect::Report) return {};
+        patterns.push_back(rows[i].pattern);
+    }
+    return patterns;
+}
+
 }  // namespace mmguard

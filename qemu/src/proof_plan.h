@@ -59,4 +59,9 @@ struct ProofBoot {
 // mutation, then the base; within a kernel, in the order of their first row.
 std::vector<ProofBoot> plan_proof_boots(const std::vector<ProofRow>& rows);
 
+// When every row of the boot expects a kernel report, their patterns: the
+// boot can end once each has been seen (everything after it cannot change
+// those rows' verdicts). Otherwise none: the boot runs to its end.
+std::vector<std::string> report_patterns_to_stop_after(const ProofBoot& boot, const std::vector<ProofRow>& rows);
+
 }  // namespace mmguard

@@ -19,6 +19,7 @@
 #include <fmt/ranges.h>
 
 #include "process.h"
+#include "report_match.h"
 
 namespace mmguard {
 
@@ -79,6 +80,7 @@ const char* to_string(BootOutcome o) {
     case BootOutcome::Flood: return "console flood";
     case BootOutcome::EarlyExit: return "guest stopped early";
     case BootOutcome::Interrupted: return "interrupted";
+    case BootOutcome::Stopped: return "stopped after the expected report";
     }
     return "?";
 }
@@ -179,7 +181,11 @@ BootResult boot_kernel(const BootOptions& o, const BootObserver& observer) {
         result.last_result_seconds = seconds_since(start);
         if (observer.on_result) observer.on_result(t);
     });
-    if (observer.on_report) session.on_report(observer.on_report);
+    ReportWaiter waiter(o.stop_after_reports);
+    session.on_report([&](const KernelReport& r) {
+        waiter.see(r);
+        if (observer.on_report) observer.on_report(r);
+    });
 
     ProcessSpec spec;
     spec.argv = result.qemu_argv;
@@ -210,6 +216,11 @@ BootResult boot_kernel(const BootOptions& o, const BootObserver& observer) {
         }
         if (session.flooded()) {
             verdict = BootOutcome::Flood;
+            end_reason = EndReason::Timeout;
+            break;
+        }
+        if (!end_grace && waiter.satisfied()) {
+            verdict = BootOutcome::Stopped;
             end_reason = EndReason::Timeout;
             break;
         }

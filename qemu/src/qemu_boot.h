@@ -19,6 +19,7 @@ enum class BootOutcome {
     Flood,         // the console exceeded its size cap
     EarlyExit,     // QEMU exited before the guest said it was done
     Interrupted,   // Ctrl-C / SIGTERM
+    Stopped,       // ended by the harness once every report it waited for was seen
 };
 
 const char* to_string(BootOutcome outcome);
@@ -49,6 +50,10 @@ struct BootOptions {
     // (ttyS1, ttyS2...; the console is ttyS0): the coverage dump's way out,
     // apart from the console and its judge.
     std::vector<std::filesystem::path> serial_files;
+    // RE2 patterns (report_match.h): end the boot as soon as each has matched
+    // a complete kernel report (outcome Stopped). For boots that exist only
+    // to show those reports; empty: run to the end.
+    std::vector<std::string> stop_after_reports;
 };
 
 // The first `n` CPUs of the calling thread's affinity mask as a taskset list

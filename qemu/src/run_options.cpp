@@ -120,6 +120,9 @@ void add_boot_options(CLI::App* app, RunOptions& o) {
     app->add_option("--expect-report", o.expect_report,
                     "harness self-test: pass only if a kernel report whose signature contains this appears");
     app->add_option("--expect-suite", o.expect_suites, "fail unless this top-level suite ran");
+    app->add_option("--stop-after-report", o.stop_after_reports,
+                    "end the boot as soon as a kernel report whose title or signature matches this RE2 has been "
+                    "seen (repeat: once each has); for boots run only to show a report");
 }
 
 void parse_run_words(RunOptions& o, const std::vector<std::string>& words, const std::string& where) {

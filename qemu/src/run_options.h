@@ -57,6 +57,7 @@ struct RunOptions {
     int repeat = 1;             // boot the built kernel this many times (run): per-test pass counts
     std::string expect_report;
     std::vector<std::string> expect_suites;
+    std::vector<std::string> stop_after_reports;   // BootOptions::stop_after_reports
     std::string series_dir = "out/series";
     std::string series_mode;   // "", "check" or "update"
 };

@@ -98,6 +98,7 @@ BootResult run_boot(const Workspace& ws, const RunOptions& o, const fs::path& in
     b.host_cpus = o.host_cpus;
     b.silence_timeout = o.silence_timeout;
     b.total_timeout = o.total_timeout;
+    b.stop_after_reports = o.stop_after_reports;
     b.out_dir = ws.out;
     b.state_dir = ws.work;
     Stage stage("boot", fmt::format("{} vCPUs{}, {} memory, console {}", o.cpus,

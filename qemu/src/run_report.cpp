@@ -140,7 +140,9 @@ Verdict judge(const BootResult& boot, const Expectations& expect) {
         raise(kExitInterrupted, "interrupted");
         return v;
     }
-    if (boot.outcome != BootOutcome::Completed) {
+    // A boot the harness stopped once it had shown the reports it was run
+    // for is judged by those reports (there is at least one).
+    if (boot.outcome != BootOutcome::Completed && boot.outcome != BootOutcome::Stopped) {
         bool kernel_side = boot.outcome == BootOutcome::Panic || boot.outcome == BootOutcome::Hang ||
                            boot.outcome == BootOutcome::Flood || boot.outcome == BootOutcome::EarlyExit;
         // A guest still busy at the time limit did not finish its tests.

@@ -2,6 +2,7 @@
 // from small made-up ones.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "test_paths.h"
@@ -36,7 +37,8 @@ TEST(ProofRows, TheProjectsReproducersAndMutationsGiveTwoRowsEach) {
     const ProofRow& offline = row_of(rows, "kpageflags_offline_race", "base");
     EXPECT_EQ(offline.expect, ProofExpect::Report);
     EXPECT_EQ(offline.words, (std::vector<std::string>{"--selftest", "kpageflags_offline_race", "--kunit-filter", "none",
-                                                       "--cpus", "2", "--host-cpus", "1"}));
+                                                       "--cpus", "2", "--host-cpus", "1", "--append",
+                                                       "KPF_OFFLINE_SECONDS=12"}));
     EXPECT_EQ(row_of(rows, "kpageflags_offline_race", "patched").words, offline.words);
     const ProofRow& contig = row_of(rows, "isolation-keeps-pages-counted", "patched + mutation");
     EXPECT_EQ(contig.expect, ProofExpect::SuiteFails);
@@ -216,6 +218,32 @@ TEST(ProofJudge, APassRowNeedsExitZero) {
     EXPECT_TRUE(judge_proof_row(row, kExitPass, BootResult{}).ok);
     EXPECT_EQ(judge_proof_row(row, kExitPass, BootResult{}).seen, "exit 0, report -");
     EXPECT_FALSE(judge_proof_row(row, kExitTestFailure, BootResult{}).ok);
+}
+
+TEST(ProofBoots, ABootOfReportRowsStopsAfterTheirReportsAnyOtherRunsToTheEnd) {
+    auto rows = read_proof_rows(kProjectPatches);
+    for (auto& r : read_harness_rows(kProjectPatches / "../qemu/harness-checks")) rows.push_back(std::move(r));
+    std::size_t stopping = 0;
+    for (const auto& b : plan_proof_boots(rows)) {
+        auto patterns = report_patterns_to_stop_after(b, rows);
+        bool all_reports = std::all_of(b.rows.begin(), b.rows.end(),
+                                       [&](std::size_t i) { return rows[i].expect == ProofExpect::Report; });
+        EXPECT_EQ(patterns.empty(), !all_reports) << rows[b.rows.front()].topic;
+        if (patterns.empty()) continue;
+        ++stopping;
+        EXPECT_EQ(patterns.size(), b.rows.size());
+        for (std::size_t k = 0; k < b.rows.size(); ++k) EXPECT_EQ(patterns[k], rows[b.rows[k]].pattern);
+    }
+    // The mutations that expect a report, the base reproducers that do, and
+    // the harness's report rows; never a silent row, a suite row or a hang.
+    EXPECT_GE(stopping, 11u + 2u + 2u);
+    const ProofRow& silent = row_of(rows, "cpu-dead-keeps-pcp-pages", "patched");
+    ProofBoot alone{silent.kernel, silent.words, {0}};
+    std::vector<ProofRow> one{silent};
+    EXPECT_TRUE(report_patterns_to_stop_after(alone, one).empty());
+    one.push_back(row_of(rows, "cpu-dead-keeps-pcp-pages", "patched + mutation"));
+    ProofBoot mixed{silent.kernel, silent.words, {0, 1}};
+    EXPECT_TRUE(report_patterns_to_stop_after(mixed, one).empty());   // the silent row needs the whole boot
 }
 
 }  // namespace
