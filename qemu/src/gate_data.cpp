@@ -95,16 +95,20 @@ std::vector<GateObject> read_gate_objects(const fs::path& file) {
     return table;
 }
 
+namespace {
+bool all_y(const std::vector<std::string>& options, const std::map<std::string, std::string>& config) {
+    return std::all_of(options.begin(), options.end(), [&](const std::string& n) {
+        auto it = config.find(n);
+        return it != config.end() && it->second == "y";
+    });
+}
+}  // namespace
+
 std::vector<std::string> objects_built(const std::vector<GateObject>& table,
                                        const std::map<std::string, std::string>& config) {
     std::vector<std::string> built;
-    for (const auto& o : table) {
-        bool all = std::all_of(o.needs.begin(), o.needs.end(), [&](const std::string& n) {
-            auto it = config.find(n);
-            return it != config.end() && it->second == "y";
-        });
-        if (all) built.push_back(o.object);
-    }
+    for (const auto& o : table)
+        if (all_y(o.needs, config)) built.push_back(o.object);
     return built;
 }
 
@@ -119,6 +123,38 @@ std::vector<AllowedMessage> read_allowed_messages(const fs::path& file) {
             throw HarnessError(fmt::format("{}: want FILE-GLOB<TAB>MESSAGE<TAB>why: '{}'", file.string(), line));
         allowed.push_back({line.substr(0, t1), line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1)});
     }
+    return allowed;
+}
+
+std::vector<AllowedSymbol> read_allowed_symbols(const fs::path& file) {
+    std::vector<AllowedSymbol> list;
+    if (!fs::exists(file)) return list;
+    for (const auto& line : lines_of(file)) {
+        if (line.empty() || line[0] == '#') continue;
+        auto colon = line.find(':');
+        auto w = words_of(line.substr(0, colon));
+        std::string why = colon == std::string::npos ? "" : line.substr(colon + 1);
+        why.erase(0, why.find_first_not_of(" \t"));
+        if (w.empty() || why.empty())
+            throw HarnessError(fmt::format("{}: want 'SYMBOL [CONFIG_X...]: why': '{}'", file.string(), line));
+        AllowedSymbol a;
+        a.symbol = w[0];
+        for (std::size_t i = 1; i < w.size(); ++i) {
+            if (!starts_with(w[i], "CONFIG_"))
+                throw HarnessError(fmt::format("{}: '{}' is not a CONFIG_ option", file.string(), w[i]));
+            a.needs.push_back(w[i]);
+        }
+        a.why = why;
+        list.push_back(std::move(a));
+    }
+    return list;
+}
+
+std::map<std::string, std::string> allowed_symbols_in(const std::vector<AllowedSymbol>& list,
+                                                      const std::map<std::string, std::string>& config) {
+    std::map<std::string, std::string> allowed;
+    for (const auto& a : list)
+        if (all_y(a.needs, config)) allowed.emplace(a.symbol, a.why);
     return allowed;
 }
 

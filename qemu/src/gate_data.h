@@ -46,4 +46,21 @@ struct AllowedMessage {
 
 std::vector<AllowedMessage> read_allowed_messages(const std::filesystem::path& file);
 
+// A symbol the link check may take from an object the stack does not touch
+// though no object of the configuration references it on base:
+// "SYMBOL [CONFIG_X...]: why" in qemu/gates/link-allowed. It counts only in
+// a configuration where every CONFIG_ option listed is y (the options that
+// build the object defining it).
+struct AllowedSymbol {
+    std::string symbol;
+    std::vector<std::string> needs;
+    std::string why;
+};
+
+std::vector<AllowedSymbol> read_allowed_symbols(const std::filesystem::path& file);
+
+// The entries that hold in a .config (parsed): symbol -> why.
+std::map<std::string, std::string> allowed_symbols_in(const std::vector<AllowedSymbol>& list,
+                                                      const std::map<std::string, std::string>& config);
+
 }  // namespace mmguard

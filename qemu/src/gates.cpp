@@ -17,6 +17,7 @@
 #include "gate_data.h"
 #include "git_repo.h"
 #include "kernel_build.h"
+#include "link_check.h"
 #include "process.h"
 #include "progress.h"
 #include "series_files.h"
@@ -133,7 +134,23 @@ std::string object_code(const fs::path& object) {
     return at == std::string::npos ? text : text.substr(at);
 }
 
-GateRow config_gate(const Make& make, TreeSwitch& tree, const GateConfig& c, const std::vector<GateObject>& table) {
+// The global symbols of the objects (of `objects`) that exist: an object
+// make did not produce is left out.
+std::map<std::string, ObjectSymbols> symbols_of(const Make& make, const std::vector<std::string>& objects) {
+    std::map<std::string, ObjectSymbols> symbols;
+    for (const auto& o : objects) {
+        if (!fs::exists(make.obj / o)) continue;
+        ProcessSpec spec;
+        spec.argv = {"nm", (make.obj / o).string()};
+        symbols[o] = parse_nm(run_capture(spec, "nm " + o));
+    }
+    return symbols;
+}
+
+// `link_allowed` null: no link check (make gates-fast, where base is built
+// only when a diagnostic or an identical-code claim needs it).
+GateRow config_gate(const Make& make, TreeSwitch& tree, const GateConfig& c, const std::vector<GateObject>& table,
+                    const std::vector<AllowedSymbol>* link_allowed) {
     GateRow row;
     row.gate = "config";
     row.name = c.name;
@@ -157,12 +174,20 @@ GateRow config_gate(const Make& make, TreeSwitch& tree, const GateConfig& c, con
     std::map<std::string, std::string> patched_code;
     for (const auto& o : c.identical)
         if (patched.ok && fs::exists(make.obj / o)) patched_code[o] = object_code(make.obj / o);
-    bool need_base = !patched.ok || !patched.diagnostics.empty() || !c.identical.empty();
+    LinkInput link;
+    link.config = c.name;
+    if (link_allowed) {
+        link.patched = symbols_of(make, objects);
+        link.allowed = allowed_symbols_in(*link_allowed, config);
+    }
+    // The link check needs what base's objects reference.
+    bool need_base = link_allowed || !patched.ok || !patched.diagnostics.empty() || !c.identical.empty();
     ObjectBuild base;
     if (need_base) {
         tree.to(false);
         base = build_objects(make, objects, c.sparse);
         row.base_diagnostics = static_cast<int>(base.diagnostics.size());
+        if (link_allowed) link.base = symbols_of(make, objects);
     }
     row.new_diagnostics = new_diagnostics(base.diagnostics, patched.diagnostics);
     std::string detail = fmt::format("{} objects{}", objects.size(), c.sparse ? ", W=1 + sparse" : ", W=1");
@@ -170,6 +195,19 @@ GateRow config_gate(const Make& make, TreeSwitch& tree, const GateConfig& c, con
         row.ok = false;
         detail += need_base && !base.ok ? "; does not build (base neither)" : "; does not build";
         for (const auto& e : patched.errors) row.notes.push_back("error: " + e);
+    }
+    if (patched.ok && link_allowed) {
+        LinkVerdict v = check_links(link);
+        row.link_new_references = v.new_references;
+        row.link_errors = v.problems;
+        if (!v.ok()) row.ok = false;
+        detail += "; " + link_summary(v);
+        for (const auto& n : v.notes) row.notes.push_back("link: " + n);
+        if (!base.ok)
+            row.notes.push_back("link: base did not build every object, so what base references is known only "
+                                "in part");
+    } else if (link_allowed) {
+        detail += "; link: not checked (does not build)";
     }
     if (!row.new_diagnostics.empty()) row.ok = false;
     for (const auto& o : c.identical) {
@@ -317,9 +355,10 @@ std::string markdown(const std::vector<GateRow>& rows, const std::string& header
                           r.base_diagnostics < 0 ? "-" : std::to_string(r.base_diagnostics), r.patched_diagnostics,
                           r.new_diagnostics.size(), r.seconds, r.verdict_detail);
     for (const auto& r : rows) {
-        if (r.new_diagnostics.empty() && r.notes.empty()) continue;
+        if (r.new_diagnostics.empty() && r.link_errors.empty() && r.notes.empty()) continue;
         md += fmt::format("\n## {} {}\n\n", r.gate, r.name);
         for (const auto& d : r.new_diagnostics) md += "- NEW: `" + d + "`\n";
+        for (const auto& e : r.link_errors) md += "- LINK: " + e + "\n";
         for (const auto& n : r.notes) md += "- " + n + "\n";
     }
     return md;
@@ -327,7 +366,10 @@ std::string markdown(const std::vector<GateRow>& rows, const std::string& header
 
 nlohmann::json to_json(const std::vector<GateRow>& rows) {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& r : rows)
+    for (const auto& r : rows) {
+        nlohmann::json link = nullptr;
+        if (r.link_new_references >= 0)
+            link = {{"new_references", r.link_new_references}, {"errors", r.link_errors}};
         j.push_back({{"gate", r.gate},
                      {"name", r.name},
                      {"ok", r.ok},
@@ -336,7 +378,9 @@ nlohmann::json to_json(const std::vector<GateRow>& rows) {
                      {"patched_diagnostics", r.patched_diagnostics},
                      {"new", r.new_diagnostics},
                      {"notes", r.notes},
+                     {"link", link},
                      {"seconds", r.seconds}});
+    }
     return j;
 }
 
@@ -346,6 +390,7 @@ int run_gates(const Workspace& ws, const TreeOptions& tree_options, const GatesO
     auto t0 = std::chrono::steady_clock::now();
     auto configs = read_gate_configs(ws.project / "qemu/gates/configs");
     auto table = read_gate_objects(ws.project / "qemu/gates/objects");
+    auto link_allowed = read_allowed_symbols(ws.project / "qemu/gates/link-allowed");
     std::vector<GateConfig> chosen;
     for (const auto& c : configs)
         if ((o.configs.empty() || std::find(o.configs.begin(), o.configs.end(), c.name) != o.configs.end()) &&
@@ -364,7 +409,7 @@ int run_gates(const Workspace& ws, const TreeOptions& tree_options, const GatesO
     for (auto& r : checkpatch_gates(ws, tree)) rows.push_back(std::move(r));
     int jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::thread::hardware_concurrency()) + 1;
     Make make{ws, ws.work / "gates-obj", jobs, ws.out / "gates-build.log"};
-    for (const auto& c : chosen) rows.push_back(config_gate(make, tree, c, table));
+    for (const auto& c : chosen) rows.push_back(config_gate(make, tree, c, table, o.fast ? nullptr : &link_allowed));
     tree.to(true);  // leave the tree as the other commands expect it
 
     const PreparedTree& t = tree.to(true);

@@ -29,6 +29,8 @@ struct GateRow {
     int base_diagnostics = -1;           // -1: base not built (patched had none)
     int patched_diagnostics = 0;
     std::vector<std::string> new_diagnostics;
+    int link_new_references = -1;        // config rows: references base's same object lacks; -1: not checked
+    std::vector<std::string> link_errors;  // references nothing built defines, double definitions
     std::vector<std::string> notes;      // details for gates.md
     double seconds = 0;
 };

@@ -61,6 +61,26 @@ TEST_F(GateDataTest, ObjectsAreBuiltOnlyWhenTheirOptionsAreY) {
     EXPECT_THROW(read_gate_objects(dir / "objects"), HarnessError);
 }
 
+TEST_F(GateDataTest, LinkAllowedSymbolsHoldOnlyWhereTheirOptionsAreY) {
+    put("link-allowed", "# comment\n\ndump_page: mm/debug.c is always built\n"
+                        "cma_alloc CONFIG_CMA CONFIG_MMU:  mm/cma.c, built with CMA\n");
+    auto list = read_allowed_symbols(dir / "link-allowed");
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[1].symbol, "cma_alloc");
+    EXPECT_EQ(list[1].needs, (std::vector<std::string>{"CONFIG_CMA", "CONFIG_MMU"}));
+    EXPECT_EQ(list[1].why, "mm/cma.c, built with CMA");
+    std::map<std::string, std::string> config = {{"CONFIG_CMA", "n"}, {"CONFIG_MMU", "y"}};
+    EXPECT_EQ(allowed_symbols_in(list, config),
+              (std::map<std::string, std::string>{{"dump_page", "mm/debug.c is always built"}}));
+    config["CONFIG_CMA"] = "y";
+    EXPECT_EQ(allowed_symbols_in(list, config).size(), 2u);
+    EXPECT_TRUE(read_allowed_symbols(dir / "missing").empty());
+    put("link-allowed", "dump_page\n");
+    EXPECT_THROW(read_allowed_symbols(dir / "link-allowed"), HarnessError);
+    put("link-allowed", "dump_page MMU: why\n");
+    EXPECT_THROW(read_allowed_symbols(dir / "link-allowed"), HarnessError);
+}
+
 TEST(BuildDiagnostics, KeepFileLevelAndMessageWithoutLineNumbers) {
     std::string out =
         "  CC      mm/page_alloc.o\n"
