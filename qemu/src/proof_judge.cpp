@@ -41,11 +41,8 @@ bool has_report_matching(const BootResult& boot, const std::string& pattern) {
     for (const auto& g : boot.report_groups) {
         if (report_matches(g.first, pattern)) return true;
         // Later reports under the same title may differ in signature.
-        KernelReport later = g.first;
-        for (const auto& s : g.signatures) {
-            later.signature = s;
-            if (report_matches(later, pattern)) return true;
-        }
+        for (const auto& s : g.signatures)
+            if (pattern_matches(s, pattern)) return true;
     }
     return false;
 }
