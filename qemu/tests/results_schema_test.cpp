@@ -65,6 +65,20 @@ TEST(ResultsSchema, WrittenResultsValidateAndCarryTheSchemaVersion) {
     fs::remove(file);
 }
 
+TEST(ResultsSchema, EveryBootOutcomeIsOneTheSchemaNames) {
+    // The schema's enum lists the outcomes by their words: a new outcome
+    // must be added there too, or its runs' results.json stop validating.
+    fs::path file = fs::temp_directory_path() / fmt::format("mmguard-outcome-{}.json", ::getpid());
+    for (BootOutcome o : {BootOutcome::Completed, BootOutcome::Panic, BootOutcome::Hang, BootOutcome::Timeout,
+                          BootOutcome::Flood, BootOutcome::EarlyExit, BootOutcome::Interrupted, BootOutcome::Stopped}) {
+        BootResult b = boot_with_everything();
+        b.outcome = o;
+        write_results_json(file, RunInfo{}, b, Verdict{});
+        EXPECT_EQ(validate(file), 0) << to_string(o);
+    }
+    fs::remove(file);
+}
+
 TEST(ResultsSchema, RealRunsValidateOnceVersioned) {
     // Two results.json of real runs (before schema_version existed), versioned.
     for (const char* name : {"results-check.json", "results-reports.json"}) {
