@@ -17,7 +17,18 @@
  *             /sys/kernel/debug/split_huge_pages: the PMD is split with
  *             freeze (migration entries, then the PTEs come back): same
  *             data, same PFNs, no THP left.
+ *  cow-zap    a THP shared with a child by fork() (both PMDs write-
+ *             protected): the child zaps one page with MADV_DONTNEED, which
+ *             splits its PMD into PTEs, then writes every other page. The
+ *             split must keep the PTEs write-protected, so each write
+ *             copies: the parent's data stays as it was.
+ *  cow-freeze the same shared THP, split as a folio by the child through
+ *             split_huge_pages: both PMDs are frozen into migration
+ *             entries and come back as PTEs, which must come back
+ *             read-only; the child writes, the parent's data stays.
  *
+ * The two cow- cases were added for `make mutate`: turning `if (write)`
+ * around in either branch of the PTE setup survived every other suite.
  * The kernel's DEBUG_VM mapcount checks (patches 0010, 0011) watch each
  * split from the inside; the harness catches their reports. Needs root and
  * THP not [never]; a case whose THP did not come is skipped.
@@ -33,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -226,12 +238,28 @@ restore:
 	return ret;
 }
 
+/* Asks split_huge_pages to split the THPs of this process in [p, p + THP). */
+static int split_range(char *p)
+{
+	char buf[128];
+	int fd, len, ret = 0;
+
+	fd = open("/sys/kernel/debug/split_huge_pages", O_WRONLY);
+	if (fd < 0)
+		return -1;
+	len = snprintf(buf, sizeof(buf), "%d,%#lx,%#lx", getpid(), (unsigned long)p, (unsigned long)(p + THP));
+	if (write(fd, buf, len) != len)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
 static int case_freeze_pmd(void)
 {
-	char *p = aligned_anon(), buf[128];
+	char *p = aligned_anon();
 	uint64_t pfn0;
 	unsigned long i;
-	int fd, len, ret = PASS;
+	int ret = PASS;
 
 	if (!p)
 		return fail("mmap: %s", strerror(errno));
@@ -242,15 +270,12 @@ static int case_freeze_pmd(void)
 		munmap(p, THP);
 		return skip("no PMD-mapped THP came");
 	}
-	fd = open("/sys/kernel/debug/split_huge_pages", O_WRONLY);
-	if (fd < 0) {
+	if (access("/sys/kernel/debug/split_huge_pages", W_OK)) {
 		munmap(p, THP);
 		return skip("no /sys/kernel/debug/split_huge_pages");
 	}
-	len = snprintf(buf, sizeof(buf), "%d,%#lx,%#lx", getpid(), (unsigned long)p, (unsigned long)(p + THP));
-	if (write(fd, buf, len) != len)
+	if (split_range(p))
 		ret = fail("split_huge_pages: %s", strerror(errno));
-	close(fd);
 	if (ret == PASS && smaps_kb(p, "AnonHugePages") != 0)
 		ret = fail("AnonHugePages %ld kB after the split", smaps_kb(p, "AnonHugePages"));
 	for (i = 0; i < nr_pages && ret == PASS; i++) {
@@ -267,6 +292,69 @@ static int case_freeze_pmd(void)
 	return ret;
 }
 
+/*
+ * A PMD-mapped THP filled with a pattern is shared with a child; the child
+ * splits it (@freeze: the whole folio through split_huge_pages; else its
+ * PMD, by zapping page 0) and writes 0xee over every page but 0. The
+ * parent's copy must keep the pattern: the split must not have made the
+ * child's PTEs of the shared pages writable.
+ */
+static int cow_split(bool freeze)
+{
+	char *p = aligned_anon();
+	unsigned long i;
+	int status, ret = PASS;
+	pid_t pid;
+
+	if (!p)
+		return fail("mmap: %s", strerror(errno));
+	for (i = 0; i < nr_pages; i++)
+		memset(p + i * psize, (int)(i & 0x7f) + 1, psize);
+	if (smaps_kb(p, "AnonHugePages") != 2048) {
+		munmap(p, THP);
+		return skip("no PMD-mapped THP came");
+	}
+	pid = fork();
+	if (pid < 0) {
+		munmap(p, THP);
+		return fail("fork: %s", strerror(errno));
+	}
+	if (pid == 0) {
+		if (freeze ? split_range(p) : madvise(p, psize, MADV_DONTNEED))
+			_exit(2);
+		if (smaps_kb(p, "AnonHugePages") != 0)
+			_exit(3);
+		for (i = 1; i < nr_pages; i++)
+			memset(p + i * psize, 0xee, psize);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		ret = fail("the child did not exit normally (status %#x)", status);
+	else if (WEXITSTATUS(status) == 2)
+		ret = freeze ? skip("no /sys/kernel/debug/split_huge_pages") :
+			       fail("MADV_DONTNEED: failed in the child");
+	else if (WEXITSTATUS(status) == 3)
+		ret = fail("the child's PMD was not split");
+	else if (WEXITSTATUS(status))
+		ret = fail("the child exited with %d", WEXITSTATUS(status));
+	for (i = 0; i < nr_pages && ret == PASS; i++)
+		if (p[i * psize] != (char)((i & 0x7f) + 1) || p[i * psize + psize - 1] != (char)((i & 0x7f) + 1))
+			ret = fail("page %lu of the parent reads %#x: the child's write went into the shared page",
+				   i, (unsigned char)p[i * psize]);
+	munmap(p, THP);
+	return ret;
+}
+
+static int case_cow_zap(void)
+{
+	return cow_split(false);
+}
+
+static int case_cow_freeze(void)
+{
+	return cow_split(true);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -274,6 +362,8 @@ static const struct {
 	{ "zero-pmd", case_zero_pmd },
 	{ "shmem-pmd", case_shmem_pmd },
 	{ "freeze-pmd", case_freeze_pmd },
+	{ "cow-zap", case_cow_zap },
+	{ "cow-freeze", case_cow_freeze },
 };
 
 int main(void)
