@@ -124,7 +124,8 @@ BootOptions boot_options(const Workspace& ws, const MutateOptions& o, const fs::
     b.memory = o.memory;
     b.cmdline = o.append;
     if (!o.full_selftests)
-        for (const char* word : {"COMPACTION_STRESS_SECONDS=5", "KPF_RACE_SECONDS=5", "KPF_OFFLINE_SECONDS=5"}) {
+        for (const char* word : {"COMPACTION_STRESS_SECONDS=5", "COMPACTION_DIRECT_SECONDS=5", "KPF_RACE_SECONDS=5",
+                                 "KPF_OFFLINE_SECONDS=5"}) {
             std::string name = std::string(word).substr(0, std::string(word).find('='));
             bool given = std::any_of(o.append.begin(), o.append.end(),
                                      [&](const std::string& a) { return a.rfind(name + "=", 0) == 0; });
@@ -259,7 +260,10 @@ int run_mutate(const MutateOptions& o, const std::string& project, const std::st
                 build_s = since(tb);
                 if (compiled) {
                     auto tboot = Clock::now();
-                    auto b = boot_kernel(boot_options(ws, o, ird.cpio, dir), {});
+                    BootOptions bo = boot_options(ws, o, ird.cpio, dir);
+                    // The first kernel report kills the mutant: nothing after it can save it.
+                    bo.stop_after_reports = {"."};
+                    auto b = boot_kernel(bo, {});
                     boot_s = since(tboot);
                     if (interrupted() || b.outcome == BootOutcome::Interrupted) throw Interrupted();
                     ev = evidence_of(b);
@@ -323,7 +327,7 @@ std::unique_ptr<MutateCommand> add_mutate_command(CLI::App& app) {
     c->add_option("--silence-timeout", o.silence_timeout, "seconds without console output that count as a hang")
         ->capture_default_str();
     c->add_flag("--full-selftests", o.full_selftests,
-                "the selftests' default durations (default: compaction_stress and the kpageflags race "
+                "the selftests' default durations (default: compaction_stress, compaction_direct and the kpageflags race "
                 "reproducers 5 s each)");
     c->add_flag("!--no-baseline-boot", o.baseline_boot, "skip the boot of the unmutated kernel");
     m->cmd = c;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <future>
 #include <map>
 #include <set>
 #include <optional>
@@ -31,6 +32,31 @@ struct RowResult {
     std::size_t boot = 0;   // 1-based boot number in the whole matrix; 0: not run here
     double seconds = 0;     // of its boot, the kernel's build included
 };
+
+// A kernel the matrix built, kept as a copy of its bzImage.
+struct KeptKernel {
+    fs::path image;
+    RunInfo info;
+    std::string error;   // why it could not be built
+};
+
+struct BootJobResult {
+    int code = kExitHarnessError;
+    BootResult boot;
+    std::string error;
+    double seconds = 0;
+};
+
+struct BootJob {
+    std::size_t n = 0;
+    double build_seconds = 0;   // of its kernel, when this boot's turn built it
+    std::future<BootJobResult> result;
+};
+
+std::string kernel_key(const ProofKernel& k) {
+    if (k.base) return "base";
+    return k.mutation.empty() ? "patched" : "mutation-" + k.mutation.stem().string();
+}
 
 std::string boot_label(const ProofBoot& b, const std::vector<ProofRow>& rows, std::size_t n) {
     const ProofRow& first = rows[b.rows.front()];
@@ -123,15 +149,35 @@ int run_proof(const RunOptions& global, const ProofOptions& options) {
         return kExitPass;
     }
 
-    std::optional<ProofKernel> built;   // the kernel in the build directory
-    RunInfo built_info;
-    std::string build_error;            // why `built` could not be built
+    // Each kernel is built once in the tree and its bzImage kept as a copy,
+    // so the next kernel can be built while a boot runs from the copy: at
+    // most one build (this thread) and one boot (a worker) at a time.
+    std::map<std::string, KeptKernel> kept;
+    fs::path images = root.work / "proof-images";
+    fs::create_directories(images);
+    std::optional<BootJob> running;
+    auto finish = [&](BootJob& job) {
+        BootJobResult r = job.result.get();
+        for (std::size_t i : boots[job.n].rows) {
+            RowResult& x = results[i];
+            x.boot = job.n + 1;
+            x.seconds = r.seconds + job.build_seconds;
+            x.exit_code = r.code;
+            if (r.error.empty()) {
+                x.verdict = judge_proof_row(rows[i], r.code, r.boot);
+            } else {
+                x.verdict.ok = false;
+                x.verdict.seen = "harness error: " + r.error.substr(0, r.error.find('\n'));
+            }
+            fmt::print("    {:<4} boot {}: {} / {} / {}: {}\n", x.verdict.ok ? "ok" : "FAIL", job.n + 1,
+                       rows[i].topic, rows[i].kernel.name(), rows[i].expected, x.verdict.seen);
+        }
+        std::fflush(stdout);
+    };
     std::size_t ran = 0;
-    for (std::size_t n = 0; n < boots.size(); ++n) {
-        if (!runs[n]) continue;
+    for (std::size_t n : proof_run_order(boots, runs)) {
         ++ran;
         const ProofBoot& b = boots[n];
-        auto t0 = Clock::now();
         RunOptions o = global;
         o.base = b.kernel.base;
         o.mutations.clear();
@@ -140,55 +186,73 @@ int run_proof(const RunOptions& global, const ProofOptions& options) {
         o.label = label;
         parse_run_words(o, b.words, label);
         o.stop_after_reports = report_patterns_to_stop_after(b, rows);
+        Workspace ws = make_workspace(o, label);
+        std::string key = kernel_key(b.kernel);
+        double build_seconds = 0;
+        if (!kept.count(key)) {
+            // Builds while the previous boot runs.
+            fmt::print("\n==> proof: building the {} kernel for boot {}{}\n", key, n + 1,
+                       running ? fmt::format(" while boot {} runs", running->n + 1) : "");
+            std::fflush(stdout);
+            auto t0 = Clock::now();
+            KeptKernel k;
+            try {
+                k.info = run_prepare_and_build(ws, o, label);
+                k.image = images / (key + ".bzImage");
+                std::error_code ec;
+                fs::copy_file(ws.bzimage(), k.image, fs::copy_options::overwrite_existing, ec);
+                if (ec) throw HarnessError(fmt::format("cannot keep {} as {}: {}", ws.bzimage().string(),
+                                                       k.image.string(), ec.message()));
+            } catch (const HarnessError& e) {
+                k.error = e.what();
+            }
+            build_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+            kept[key] = std::move(k);
+        }
+        const KeptKernel& k = kept[key];
+        if (running) finish(*running);
+        running.reset();
+        if (interrupted()) throw Interrupted();
         fmt::print("\n==> proof boot {} of {}: {} kernel, {} ({} row(s))\n", n + 1, boots.size(), b.kernel.name(),
                    fmt::join(b.words, " "), b.rows.size());
         std::fflush(stdout);
-        Workspace ws = make_workspace(o, label);
-        int code = kExitHarnessError;
-        BootResult boot;
-        std::string error;
-        try {
-            if (!built || !(*built == b.kernel)) {
-                built = b.kernel;
-                build_error.clear();
-                built_info = RunInfo{};
+        BootJob job;
+        job.n = n;
+        job.build_seconds = build_seconds;
+        RunInfo info = k.info;
+        if (build_seconds == 0) info.build_seconds = 0, info.compiled = 0;
+        info.label = label;
+        std::string error = k.error;
+        Initramfs ird;
+        if (error.empty()) {
+            try {
+                ird = run_initramfs(ws, o);
+            } catch (const HarnessError& e) {
+                error = e.what();
+            }
+        }
+        o.kernel_image = k.image.string();
+        job.result = std::async(std::launch::async, [ws, o, info, ird, error]() {
+            BootJobResult r;
+            auto t0 = Clock::now();
+            r.error = error;
+            if (r.error.empty()) {
                 try {
-                    built_info = run_prepare_and_build(ws, o, label);
+                    RunResult rr = run_finish(ws, o, info, run_boot(ws, o, ird.cpio));
+                    r.code = rr.verdict.exit_code;
+                    r.boot = std::move(rr.boot);
                 } catch (const HarnessError& e) {
-                    build_error = e.what();
+                    r.error = e.what();
                 }
-            } else {
-                built_info.build_seconds = 0;
-                built_info.compiled = 0;
             }
-            if (!build_error.empty()) throw HarnessError(build_error);
-            RunInfo info = built_info;
-            info.label = label;
-            RunResult r = run_boot_and_finish(ws, o, info);
-            code = r.verdict.exit_code;
-            boot = std::move(r.boot);
-        } catch (const HarnessError& e) {
-            error = e.what();
-            fmt::print(stderr, "proof: boot {} ({}): harness error: {}\n", n + 1, label, error);
-        }
-        if (interrupted()) throw Interrupted();
-        double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-        for (std::size_t i : b.rows) {
-            RowResult& x = results[i];
-            x.boot = n + 1;
-            x.seconds = secs;
-            x.exit_code = code;
-            if (error.empty()) {
-                x.verdict = judge_proof_row(rows[i], code, boot);
-            } else {
-                x.verdict.ok = false;
-                x.verdict.seen = "harness error: " + error.substr(0, error.find('\n'));
-            }
-            fmt::print("    {:<4} {} / {} / {}: {}\n", x.verdict.ok ? "ok" : "FAIL", rows[i].topic,
-                       rows[i].kernel.name(), rows[i].expected, x.verdict.seen);
-        }
-        std::fflush(stdout);
+            if (!r.error.empty()) fmt::print(stderr, "proof: {}: harness error: {}\n", o.label, r.error);
+            r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+            return r;
+        });
+        running = std::move(job);
     }
+    if (running) finish(*running);
+    if (interrupted()) throw Interrupted();
     double total = std::chrono::duration<double>(Clock::now() - start).count();
     json records = records_of(rows, results);
     std::string summary = fmt::format("{}, accel {}, {:.0f} s in all, {} of the matrix's {} boots for {} of its {} rows{}.\n",
@@ -196,7 +260,7 @@ int run_proof(const RunOptions& global, const ProofOptions& options) {
                                       records.size(), rows.size(),
                                       options.shard.empty() ? "" : fmt::format(" (shard {})", options.shard));
     json doc = {{"rows_in_matrix", rows.size()}, {"boots_in_matrix", boots.size()}, {"shard", options.shard},
-                {"summary", summary}, {"records", records}};
+                {"summary", summary}, {"wall_seconds", static_cast<long>(total + 0.5)}, {"records", records}};
     std::string md = proof_markdown(records, summary);
     write_file_atomically(out_root / ("proof" + part + ".md"), md);
     write_file_atomically(out_root / ("proof" + part + ".json"), doc.dump(2) + "\n");
@@ -224,10 +288,12 @@ int run_proof_merge(const RunOptions& global, const std::vector<std::string>& in
     }
     std::vector<json> parts;
     std::size_t boots = 0;
+    long wall = 0;   // of the parts' runs, builds and boots overlapping
     for (const auto& f : files) {
         try {
             parts.push_back(json::parse(read_file(f)));
             boots = parts.back().value("boots_in_matrix", std::size_t{0});
+            wall += parts.back().value("wall_seconds", 0L);
         } catch (const json::exception& e) {
             throw HarnessError(fmt::format("{}: not JSON: {}", f.string(), e.what()));
         }
@@ -238,12 +304,14 @@ int run_proof_merge(const RunOptions& global, const std::vector<std::string>& in
     long seconds = 0;
     for (const auto& r : records)
         if (used.insert(r.at("boot").get<long>()).second) seconds += r.at("seconds").get<long>();
-    std::string summary = fmt::format("{}, merged from {} part(s): {} boots for {} rows, {} s of boots in all.\n",
-                                      utc_now("%Y-%m-%dT%H:%MZ"), parts.size(), boots, records.size(), seconds);
+    std::string summary = fmt::format(
+        "{}, merged from {} part(s): {} boots for {} rows, {} s of boots and builds, {} s of wall time in all "
+        "(a build overlaps the boot before it).\n",
+        utc_now("%Y-%m-%dT%H:%MZ"), parts.size(), boots, records.size(), seconds, wall);
     fs::path out_root = workspace_paths(global).out;
     fs::create_directories(out_root);
     json doc = {{"rows_in_matrix", records.size()}, {"boots_in_matrix", boots}, {"shard", ""},
-                {"summary", summary}, {"records", records}};
+                {"summary", summary}, {"wall_seconds", wall}, {"records", records}};
     std::string md = proof_markdown(records, summary);
     write_file_atomically(out_root / "proof.md", md);
     write_file_atomically(out_root / "proof.json", doc.dump(2) + "\n");

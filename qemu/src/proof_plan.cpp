@@ -179,6 +179,29 @@ std::vector<ProofBoot> plan_proof_boots(const std::vector<ProofRow>& rows) {
     return boots;
 }
 
+std::vector<std::size_t> proof_run_order(const std::vector<ProofBoot>& boots, const std::vector<bool>& runs) {
+    std::vector<std::size_t> first;                // boots of the first kernel to run
+    std::vector<std::vector<std::size_t>> others;  // the other kernels' boots, a group per kernel
+    for (std::size_t n = 0; n < boots.size(); ++n) {
+        if (!runs[n]) continue;
+        if (first.empty() || boots[first.front()].kernel == boots[n].kernel)
+            first.push_back(n);
+        else if (!others.empty() && boots[others.back().front()].kernel == boots[n].kernel)
+            others.back().push_back(n);
+        else
+            others.push_back({n});
+    }
+    std::vector<std::size_t> order;
+    std::size_t next_first = 0;
+    if (next_first < first.size()) order.push_back(first[next_first++]);
+    for (const auto& group : others) {
+        order.insert(order.end(), group.begin(), group.end());
+        if (next_first < first.size()) order.push_back(first[next_first++]);
+    }
+    order.insert(order.end(), first.begin() + static_cast<std::ptrdiff_t>(next_first), first.end());
+    return order;
+}
+
 std::vector<std::string> report_patterns_to_stop_after(const ProofBoot& boot, const std::vector<ProofRow>& rows) {
     std::vector<std::string> patterns;
     for (std::size_t i : boot.rows) {

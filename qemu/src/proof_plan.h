@@ -59,6 +59,14 @@ struct ProofBoot {
 // mutation, then the base; within a kernel, in the order of their first row.
 std::vector<ProofBoot> plan_proof_boots(const std::vector<ProofRow>& rows);
 
+// The order to run the chosen boots (runs[n]) in, so that building a kernel
+// overlaps a boot: the proof builds the next kernel while the previous boot
+// runs from a copy of its image. The boots of the first kernel to run need
+// no build after the first, so one of them is put before each other
+// kernel's boots: a build always has a boot to overlap. Each kernel's boots
+// stay together and in their planned order.
+std::vector<std::size_t> proof_run_order(const std::vector<ProofBoot>& boots, const std::vector<bool>& runs);
+
 // When every row of the boot expects a kernel report, their patterns: the
 // boot can end once each has been seen (everything after it cannot change
 // those rows' verdicts). Otherwise none: the boot runs to its end.

@@ -33,7 +33,7 @@ TEST(ProofRows, TheProjectsReproducersAndMutationsGiveTwoRowsEach) {
     for (const auto& e : fs::directory_iterator(kProjectPatches / "mutations")) mutations += e.path().extension() == ".patch";
     EXPECT_GE(mutations, 12u);
     EXPECT_EQ(rows.size() % 2, 0u);
-    EXPECT_EQ(rows.size() - 2 * mutations, 12u);   // six reproducers
+    EXPECT_EQ(rows.size() - 2 * mutations, 14u);   // seven reproducers
     const ProofRow& offline = row_of(rows, "kpageflags_offline_race", "base");
     EXPECT_EQ(offline.expect, ProofExpect::Report);
     EXPECT_EQ(offline.words, (std::vector<std::string>{"--selftest", "kpageflags_offline_race", "--kunit-filter", "none",
@@ -83,6 +83,43 @@ TEST(ProofBoots, EachKernelIsBuiltOnceAndRowsWithTheSameOptionsShareABoot) {
             if (rows[i].topic == "split-pmd-misses-last-pte" && rows[i].kernel.name() == "patched") split = n;
         }
     EXPECT_EQ(fork, split);
+}
+
+ProofBoot boot_of(bool base, const std::string& mutation) {
+    ProofBoot b;
+    b.kernel.base = base;
+    b.kernel.mutation = mutation;
+    return b;
+}
+
+TEST(ProofRunOrder, EveryOtherKernelsBootsComeAfterABootThatNeedsNoBuild) {
+    // Planned: patched x3, mutation a x2, mutation b, base x2.
+    std::vector<ProofBoot> boots = {boot_of(false, ""),  boot_of(false, ""),  boot_of(false, ""),
+                                    boot_of(false, "a"), boot_of(false, "a"), boot_of(false, "b"),
+                                    boot_of(true, ""),   boot_of(true, "")};
+    std::vector<bool> all(boots.size(), true);
+    EXPECT_EQ(proof_run_order(boots, all), (std::vector<std::size_t>{0, 3, 4, 1, 5, 2, 6, 7}));
+    // More patched boots than other kernels: the rest run at the end.
+    std::vector<ProofBoot> few = {boot_of(false, ""), boot_of(false, ""), boot_of(false, ""), boot_of(true, "")};
+    EXPECT_EQ(proof_run_order(few, std::vector<bool>(4, true)), (std::vector<std::size_t>{0, 3, 1, 2}));
+    // Only the chosen boots, and a shard without the patched kernel keeps its plan order.
+    std::vector<bool> some = {false, false, false, true, false, true, true, false};
+    EXPECT_EQ(proof_run_order(boots, some), (std::vector<std::size_t>{3, 5, 6}));
+}
+
+TEST(ProofRunOrder, TheProjectsMatrixRunsEveryBootOnceAndKeepsEachKernelTogether) {
+    auto rows = read_proof_rows(kProjectPatches);
+    auto boots = plan_proof_boots(rows);
+    auto order = proof_run_order(boots, std::vector<bool>(boots.size(), true));
+    EXPECT_EQ(std::set<std::size_t>(order.begin(), order.end()).size(), boots.size());
+    EXPECT_EQ(order.size(), boots.size());
+    std::vector<std::string> kernels;
+    for (auto n : order) {
+        if (boots[n].kernel.name() == "patched" && boots[n].kernel.mutation.empty()) continue;
+        std::string k = boots[n].kernel.name() + ":" + boots[n].kernel.mutation.string();
+        if (kernels.empty() || kernels.back() != k) kernels.push_back(k);
+    }
+    EXPECT_EQ(std::set<std::string>(kernels.begin(), kernels.end()).size(), kernels.size());
 }
 
 class ProofRowsFromFiles : public ::testing::Test {
