@@ -34,8 +34,8 @@
 
 #include "kselftest.h"
 #include "mmguard_util.h"
+#include "mmguard_free_audit.h"
 
-#define AUDIT_FILE	"/sys/kernel/debug/mmguard/free_pages"
 #define CMA_DIR		"/sys/kernel/debug/cma"
 #define MEMORY_DIR	"/sys/devices/system/memory"
 #define ROUNDS		30
@@ -44,68 +44,8 @@
 #define OFFLINE_SECONDS	10
 #define MAX_LOADERS	16
 
-struct audit {
-	long drift;		/* sum of |drift| over counters and zones */
-	long misplaced;		/* misplaced free blocks over all zones */
-	int zones;
-};
-
 static long page_size;
 static size_t load_bytes;	/* per loader: together 70 % of the RAM */
-
-/* "key=E/A/D": add |D| (a "-" drift is not compared). */
-static long counter_drift(const char *line, const char *key)
-{
-	const char *p = strstr(line, key);
-	unsigned long expected, actual;
-	long drift;
-
-	if (!p || sscanf(p + strlen(key), "%lu/%lu/%ld", &expected, &actual,
-			 &drift) != 3)
-		return 0;
-	return labs(drift);
-}
-
-/* Run the audit; print its lines as diagnostics under @label. */
-static int audit(const char *label, struct audit *a)
-{
-	static char buf[8192];
-	char *line, *save;
-
-	memset(a, 0, sizeof(*a));
-	if (mmg_read_file(AUDIT_FILE, buf, sizeof(buf)) < 0)
-		return -1;
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		const char *m;
-
-		ksft_print_msg("%s: %s\n", label, line);
-		if (strncmp(line, "node ", 5))
-			continue;
-		a->zones++;
-		a->drift += counter_drift(line, " free=");
-		a->drift += counter_drift(line, " cma=");
-		a->drift += counter_drift(line, " highatomic=");
-		a->drift += counter_drift(line, " reserved=");
-		m = strstr(line, " misplaced=");
-		if (m)
-			a->misplaced += strtol(m + 11, NULL, 10);
-	}
-	return a->zones ? 0 : -1;
-}
-
-static void report_audit(const char *label)
-{
-	struct audit a;
-
-	if (audit(label, &a)) {
-		ksft_test_result_fail("%s: audit unreadable\n", label);
-		return;
-	}
-	ksft_test_result(a.drift == 0 && a.misplaced == 0,
-			 "%s: free-page drift %ld pages, %ld misplaced free blocks in %d zones\n",
-			 label, a.drift, a.misplaced, a.zones);
-}
 
 /* The first CMA area of at least CHUNK_BYTES, into @dir. */
 static bool find_cma_area(char *dir, size_t len)
@@ -260,15 +200,15 @@ int main(void)
 	ksft_print_header();
 	if (geteuid())
 		ksft_exit_skip("needs root for debugfs and memory hotplug\n");
-	if (access(AUDIT_FILE, R_OK))
-		ksft_exit_skip("no " AUDIT_FILE " (mmguard KUnit build with DEBUG_FS)\n");
+	if (access(MMG_AUDIT_FILE, R_OK))
+		ksft_exit_skip("no " MMG_AUDIT_FILE " (mmguard KUnit build with DEBUG_FS)\n");
 	if (!find_cma_area(area, sizeof(area)))
 		ksft_exit_skip("no CMA area of 8 MiB in " CMA_DIR " (boot with cma=256M)\n");
 	ksft_set_plan(5);
 	ksft_print_msg("CMA area %s, %d rounds of %ld pages\n", area, ROUNDS,
 		       pages);
 
-	report_audit("before the load");
+	mmg_report_audit("before the load");
 
 	nloaders = sysconf(_SC_NPROCESSORS_ONLN);
 	if (nloaders > MAX_LOADERS)
@@ -304,8 +244,8 @@ int main(void)
 			 "memory blocks: %d offlined and onlined again, %d refused, %d timed out after %ds\n",
 			 offlined, refused, timeouts, OFFLINE_SECONDS);
 
-	report_audit("under the load");
+	mmg_report_audit("under the load");
 	stop_loaders(loaders, nloaders);
-	report_audit("after the load");
+	mmg_report_audit("after the load");
 	ksft_finished();
 }

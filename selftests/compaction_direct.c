@@ -19,16 +19,23 @@
  *     pageblock of the fill stays half used;
  *  3. THP faults with transparent_hugepage/defrag "always" (restored at
  *     the end) on THP_MB of MADV_HUGEPAGE memory, for at most
- *     COMPACTION_DIRECT_SECONDS (default 10) seconds.
+ *     COMPACTION_DIRECT_SECONDS (default 10) seconds;
+ *  4. unmovable allocations on the fragmented system: PIPES pipes of 1 MiB
+ *     filled with data (pipe buffers are unmovable pages), so the
+ *     allocator must claim movable pageblocks for unmovable pages below
+ *     pageblock order.
  *
  * Checks: direct compaction ran (compact_stall grew; if the guest was not
  * fragmented enough for that, the run is a skip that says so, never a
  * pass), every kept page of the fill and every written page of the THP
- * range still holds its index, and nr_isolated_anon/file are back to 0.
+ * range still holds its index, every pipe gives its data back, the
+ * mmguard free-page audit shows no drift with the pipes full, and
+ * nr_isolated_anon/file are back to 0.
  * Needs root; kselftest TAP.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,11 +46,14 @@
 
 #include "kselftest.h"
 #include "mmguard_util.h"
+#include "mmguard_free_audit.h"
 
 #define MARGIN_MB	96
 #define THP_MB		256
 #define MB		(1UL << 20)
 #define DEFRAG		"/sys/kernel/mm/transparent_hugepage/defrag"
+#define PIPES		64
+#define TESTS		6
 
 /* A /proc/vmstat item, -1 if missing. */
 static long vmstat(const char *name)
@@ -92,6 +102,45 @@ static long isolated_after_refresh(void)
 	return n;
 }
 
+/*
+ * Fills PIPES pipes of 1 MiB with a pattern (unmovable pages taken while
+ * memory is fragmented), runs the free-page audit with them full, then
+ * reads every byte back. The bytes that came back wrong, or -1 if no pipe
+ * could be filled; @bytes gets what was written.
+ */
+static long pipes_round_trip(unsigned long *bytes)
+{
+	static unsigned char buf[65536];
+	static int fds[PIPES][2];
+	long wrong = 0;
+	ssize_t n;
+	int p, k;
+
+	*bytes = 0;
+	for (p = 0; p < PIPES; p++) {
+		if (pipe2(fds[p], O_NONBLOCK)) {
+			fds[p][0] = fds[p][1] = -1;
+			continue;
+		}
+		fcntl(fds[p][1], F_SETPIPE_SZ, (int)MB);
+		for (k = 0; k < (int)sizeof(buf); k++)
+			buf[k] = (unsigned char)(p + k);
+		while ((n = write(fds[p][1], buf, sizeof(buf))) > 0)
+			*bytes += n;
+	}
+	mmg_report_audit("the pipes full");
+	for (p = 0; p < PIPES; p++) {
+		if (fds[p][0] < 0)
+			continue;
+		while ((n = read(fds[p][0], buf, sizeof(buf))) > 0)
+			for (k = 0; k < n; k++)
+				wrong += buf[k] != (unsigned char)(p + k);
+		close(fds[p][0]);
+		close(fds[p][1]);
+	}
+	return *bytes ? wrong : -1;
+}
+
 int main(void)
 {
 	long psize = sysconf(_SC_PAGESIZE), free_kb, stall0, stall, moved0, moved;
@@ -99,14 +148,15 @@ int main(void)
 	char old[64] = "", text[256];
 	const char *env = getenv("COMPACTION_DIRECT_SECONDS");
 	double seconds = env ? atof(env) : 10, end;
-	long isolated;
+	long isolated, wrong;
+	unsigned long piped;
 	uint64_t *fill, *thp;
 
 	ksft_print_header();
-	ksft_set_plan(4);
+	ksft_set_plan(TESTS);
 	if (geteuid() != 0 || mmg_read_file(DEFRAG, text, sizeof(text)) < 0 ||
 	    selected(text, old, sizeof(old))) {
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < TESTS; i++)
 			ksft_test_result_skip("needs root and %s\n", DEFRAG);
 		ksft_finished();
 	}
@@ -163,6 +213,11 @@ int main(void)
 				      stall - stall0, moved - moved0, faults, seconds);
 	ksft_test_result(!bad, "every kept page keeps its data (%lu bad, the first at page %lu)\n",
 			 bad, first_bad);
+
+	/* 4: unmovable pages on the fragmented system. */
+	wrong = pipes_round_trip(&piped);
+	ksft_test_result(wrong == 0, "%lu KiB through %d pipes, %ld bytes came back wrong\n",
+			 piped >> 10, PIPES, wrong);
 	munmap(fill, fill_pages * psize);
 	munmap(thp, THP_MB * MB);
 	isolated = isolated_after_refresh();
