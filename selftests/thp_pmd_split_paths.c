@@ -27,6 +27,15 @@
  *             entries and come back as PTEs, which must come back
  *             read-only; the child writes, the parent's data stays.
  *
+ *  clean-pmd  MADV_FREE over a whole PMD-mapped THP makes its PMD clean and
+ *             old; mprotect() of one page then splits it: every page reads
+ *             its data or zeroes (a lazily freed page may be dropped), and a
+ *             page written after the split keeps what was written.
+ *  freeze-ro  an exclusive THP made read-only by mprotect() of the whole
+ *             PMD is split through split_huge_pages (read-only exclusive
+ *             migration entries); made writable again, a write must not
+ *             copy the page (same PFN): the split kept it exclusive.
+ *
  * The two cow- cases were added for `make mutate`: turning `if (write)`
  * around in either branch of the PTE setup survived every other suite.
  * The kernel's DEBUG_VM mapcount checks (patches 0010, 0011) watch each
@@ -355,6 +364,86 @@ static int case_cow_freeze(void)
 	return cow_split(true);
 }
 
+/*
+ * Splits a THP whose PMD MADV_FREE made clean and old: every page reads its
+ * pattern or zeroes, and a page written after the split keeps the write.
+ */
+static int case_clean_pmd(void)
+{
+	char *p = aligned_anon();
+	unsigned long i;
+	int ret = PASS;
+
+	if (!p)
+		return fail("mmap: %s", strerror(errno));
+	for (i = 0; i < nr_pages; i++)
+		memset(p + i * psize, (int)(i & 0x7f) + 1, psize);
+	if (smaps_kb(p, "AnonHugePages") != 2048) {
+		munmap(p, THP);
+		return skip("no PMD-mapped THP came");
+	}
+	if (madvise(p, THP, MADV_FREE)) {
+		munmap(p, THP);
+		return skip("MADV_FREE: %s", strerror(errno));
+	}
+	if (mprotect(p + 9 * psize, psize, PROT_READ))
+		ret = fail("mprotect: %s", strerror(errno));
+	else if (smaps_kb(p, "AnonHugePages") != 0)
+		ret = fail("AnonHugePages %ld kB after the split", smaps_kb(p, "AnonHugePages"));
+	if (ret == PASS)
+		p[3 * psize] = 0x55;
+	for (i = 0; i < nr_pages && ret == PASS; i++) {
+		char want = i == 3 ? 0x55 : (char)((i & 0x7f) + 1), first = p[i * psize];
+
+		if (i == 3 ? first != want : first != want && first != 0)
+			ret = fail("page %lu reads %d after the split", i, first);
+		else if (i != 3 && p[i * psize + psize - 1] != first)
+			ret = fail("page %lu is torn after the split", i);
+	}
+	munmap(p, THP);
+	return ret;
+}
+
+/*
+ * Freezes a read-only but exclusive THP's PMD (split_huge_pages); after
+ * mprotect() back to writable, writes must reuse the same PFNs.
+ */
+static int case_freeze_ro(void)
+{
+	char *p = aligned_anon();
+	uint64_t pfn0;
+	unsigned long i;
+	int ret = PASS;
+
+	if (!p)
+		return fail("mmap: %s", strerror(errno));
+	for (i = 0; i < nr_pages; i++)
+		memset(p + i * psize, (int)(i & 0x7f) + 1, psize);
+	pfn0 = pfn_of(p);
+	if (smaps_kb(p, "AnonHugePages") != 2048 || !pfn0) {
+		munmap(p, THP);
+		return skip("no PMD-mapped THP came");
+	}
+	if (access("/sys/kernel/debug/split_huge_pages", W_OK)) {
+		munmap(p, THP);
+		return skip("no /sys/kernel/debug/split_huge_pages");
+	}
+	if (mprotect(p, THP, PROT_READ) || split_range(p) || mprotect(p, THP, PROT_READ | PROT_WRITE))
+		ret = fail("mprotect/split_huge_pages: %s", strerror(errno));
+	else if (smaps_kb(p, "AnonHugePages") != 0)
+		ret = fail("AnonHugePages %ld kB after the split", smaps_kb(p, "AnonHugePages"));
+	for (i = 0; i < nr_pages && ret == PASS; i++) {
+		if (p[i * psize] != (char)((i & 0x7f) + 1))
+			ret = fail("page %lu lost its data after the split", i);
+		p[i * psize] = 0x33;
+		if (pfn_of(p + i * psize) != pfn0 + i)
+			ret = fail("page %lu was copied on write (pfn %#" PRIx64 ", was %#" PRIx64
+				   "): the split lost its exclusivity", i, pfn_of(p + i * psize), pfn0 + i);
+	}
+	munmap(p, THP);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -364,6 +453,8 @@ static const struct {
 	{ "freeze-pmd", case_freeze_pmd },
 	{ "cow-zap", case_cow_zap },
 	{ "cow-freeze", case_cow_freeze },
+	{ "clean-pmd", case_clean_pmd },
+	{ "freeze-ro", case_freeze_ro },
 };
 
 int main(void)
