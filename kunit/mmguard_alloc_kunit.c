@@ -346,9 +346,17 @@ static int mmguard_pcp_parker(void *arg)
 
 	complete(&r->parked);
 
-	deadline = local_clock() + MMGUARD_FREEZE_LIMIT_NS;
+	/*
+	 * sched_clock(), not local_clock(): with interrupts off and the
+	 * sched clock just marked unstable (TSC skew under TCG), local_clock()
+	 * stops one tick after the last tick here, and the limit would never
+	 * come. Seen: the clocksource watchdog's stop_machine() on the other
+	 * CPU waited for this one, the test thread that releases it could not
+	 * run there, and the boot hung in soft lockups.
+	 */
+	deadline = sched_clock() + MMGUARD_FREEZE_LIMIT_NS;
 	while (!READ_ONCE(r->release)) {
-		if (local_clock() > deadline) {
+		if (sched_clock() > deadline) {
 			r->expired = true;
 			break;
 		}

@@ -10,8 +10,9 @@
  * Reclaimable pageblock comes back Movable.
  *
  * The test makes that state in a known place and looks at it:
- *  1. THPs are faulted in until NR_MARKED of them lie in one memory block
- *     (not memory0); each covers one pageblock whole, which debugfs
+ *  1. THPs are faulted over 60 % of the available memory, and NR_MARKED of
+ *     them in the memory block (not memory0) that holds the most are
+ *     taken; each covers one pageblock whole, which debugfs
  *     mmguard/set_pageblock_type (KUnit hook, both kernels) retypes
  *     Unmovable, then Reclaimable: a pageblock with no free page whose
  *     folio is still movable, so isolation passes over it;
@@ -111,6 +112,8 @@ int main(void)
 	unsigned long before[NR_TYPES], after[NR_TYPES];
 	long block, block_bytes, avail_kb, pb_pages;
 	int pagemap, pipefd[2], marked = 0, offline;
+	long nr_thps, nr_blocks, *per_block;
+	uint64_t *pfns;
 	char state[512], cmd[64], was[64], now[64], zones[64];
 	char *map, *thp, *pin[NR_MARKED];
 	int i;
@@ -145,22 +148,41 @@ int main(void)
 		ksft_exit_fail_msg("setup: %s\n", strerror(errno));
 	thp = (char *)(((uintptr_t)map + THP_SIZE - 1) & ~(THP_SIZE - 1));
 	madvise(thp, len, MADV_HUGEPAGE);
+	/*
+	 * Fault them all, then take the memory block (not memory0) that holds
+	 * the most of them: on a fragmented guest the first THPs may lie one
+	 * per block.
+	 */
+	nr_thps = len / THP_SIZE;
+	pfns = calloc(nr_thps, sizeof(*pfns));
+	nr_blocks = mmg_meminfo_kb("MemTotal") * 1024L / block_bytes * 2 + 64;
+	per_block = calloc(nr_blocks, sizeof(*per_block));
+	if (!pfns || !per_block)
+		ksft_exit_fail_msg("calloc\n");
 	block = -1;
-	for (off = 0; off < len && marked < NR_MARKED; off += THP_SIZE) {
+	for (off = 0; off < len; off += THP_SIZE) {
 		uint64_t pfn;
 		long b;
 
 		memset(thp + off, 0x5a, THP_SIZE);
 		pfn = pfn_of(pagemap, thp + off);
 		b = pfn / (block_bytes / page_size);
-		if (!pfn || pfn % pb_pages || !b || (block >= 0 && b != block))
+		if (!pfn || pfn % pb_pages || !b || b >= nr_blocks)
+			continue;
+		pfns[off / THP_SIZE] = pfn;
+		if (++per_block[b] > (block < 0 ? 0 : per_block[block]))
+			block = b;
+	}
+	for (off = 0; off < len && block >= 0 && marked < NR_MARKED; off += THP_SIZE) {
+		uint64_t pfn = pfns[off / THP_SIZE];
+
+		if (!pfn || (long)(pfn / (block_bytes / page_size)) != block)
 			continue;
 		snprintf(cmd, sizeof(cmd), "%#" PRIx64 " %s", pfn,
 			 marked ? "Reclaimable" : "Unmovable");
 		if (mmg_write_file(SET_FILE, cmd))	/* not a THP after all */
 			continue;
 		pin[marked] = thp + off;
-		block = b;
 		marked++;
 	}
 	snprintf(state, sizeof(state), MEMORY_DIR "/memory%ld/valid_zones",
@@ -169,7 +191,7 @@ int main(void)
 		strcpy(zones, "?\n");
 	ksft_test_result(marked == NR_MARKED,
 			 "%d THP pageblocks in memory%ld retyped (%zu MiB faulted; zone %.*s)\n",
-			 marked, block, off >> 20, (int)strcspn(zones, "\n"),
+			 marked, block, len >> 20, (int)strcspn(zones, "\n"),
 			 zones);
 	if (marked < NR_MARKED) {
 		ksft_test_result_skip("no failed offline to look at\n");

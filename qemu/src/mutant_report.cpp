@@ -151,9 +151,12 @@ std::string mutate_markdown(const std::vector<nlohmann::json>& records, const Mu
     for (const auto& [k, n] : killers) out += fmt::format("| {} | {} |\n", k, n);
     out += "\n## Every mutant run\n\n| id | change | status | killed by | s |\n| --- | --- | --- | --- | ---: |\n";
     for (const auto& r : records) {
-        std::string desc = r.value("description", "");
-        for (auto& c : desc)
-            if (c == '|') c = '/';
+        // A table cell: GitHub's tables take "\|" as a "|", in code spans too.
+        std::string desc;
+        for (char c : r.value("description", std::string())) {
+            if (c == '|') desc += '\\';
+            desc += c;
+        }
         out += fmt::format("| `{}` | `{}` | {} | {} | {:.0f} |\n", r.value("id", ""), desc, r.value("status", ""),
                            r.value("killed_by", ""), r.value("seconds", 0.0));
     }

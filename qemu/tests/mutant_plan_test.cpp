@@ -138,7 +138,8 @@ TEST(MutantClassify, DisassemblyKeepsOnlyTheCode) {
 TEST(MutantReport, TalliesAndKillRateLeaveEquivalentOut) {
     std::vector<nlohmann::json> recs = {
         {{"id", "1"}, {"function", "f"}, {"operator", "relax_cmp"}, {"status", "killed"}, {"killed_by", "test: s.a"}, {"seconds", 10.0}},
-        {{"id", "2"}, {"function", "f"}, {"operator", "relax_cmp"}, {"status", "survived"}, {"diff", "--- a\n"}, {"seconds", 20.0}},
+        {{"id", "2"}, {"function", "f"}, {"operator", "relax_cmp"}, {"status", "survived"}, {"diff", "--- a\n"},
+         {"description", "u |= x; -> (deleted)"}, {"seconds", 20.0}},
         {{"id", "3"}, {"function", "g"}, {"operator", "negate_cond"}, {"status", "equivalent"}, {"seconds", 3.0}},
         {{"id", "4"}, {"function", "g"}, {"operator", "negate_cond"}, {"status", "not_compiled"}, {"seconds", 3.0}},
         {{"id", "5"}, {"function", "g"}, {"operator", "negate_cond"}, {"status", "killed"}, {"killed_by", "report: X"}, {"seconds", 4.0}},
@@ -167,6 +168,8 @@ TEST(MutantReport, TalliesAndKillRateLeaveEquivalentOut) {
     auto md = mutate_markdown(recs, s);
     EXPECT_NE(md.find("| `f` | 10 | 2 | 0 | 0 | 1 | 1 | 50 % |"), std::string::npos) << md;
     EXPECT_NE(md.find("### `2`"), std::string::npos);
+    // A "|" of the code is escaped for the table, not changed.
+    EXPECT_NE(md.find("| `2` | `u \\|= x; -> (deleted)` | survived |"), std::string::npos) << md;
     EXPECT_NE(md.find("Kill rate (killed / (killed + survived)): 67 %"), std::string::npos);
 }
 
