@@ -99,11 +99,24 @@ static void mmguard_expect_block_type(struct kunit *test, unsigned long pfn,
 			    mmguard_iso_mt_name(want));
 }
 
+/* zone->nr_isolate_pageblock, read under the zone's lock. */
+static unsigned long mmguard_nr_isolated_blocks(struct zone *zone)
+{
+	unsigned long flags, n;
+
+	spin_lock_irqsave(&zone->lock, flags);
+	n = zone->nr_isolate_pageblock;
+	spin_unlock_irqrestore(&zone->lock, flags);
+	return n;
+}
+
 /* What a failed memory offline does after isolating every block. */
 static void mmguard_undo_isolation_restores_own_type(struct kunit *test)
 {
 	struct mmguard_iso_ctx *ctx = test->priv;
+	struct zone *zone = page_zone(ctx->chunk);
 	unsigned long end = ctx->pfn_a + pageblock_nr_pages;
+	unsigned long isolated = mmguard_nr_isolated_blocks(zone);
 	int ret;
 
 	ret = start_isolate_page_range(ctx->pfn_a, end, MIGRATE_MOVABLE, 0,
@@ -111,11 +124,16 @@ static void mmguard_undo_isolation_restores_own_type(struct kunit *test)
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "isolating the empty block A failed");
 	mmguard_expect_block_type(test, ctx->pfn_a, MIGRATE_ISOLATE,
 				  "while isolated");
+	KUNIT_EXPECT_EQ_MSG(test, mmguard_nr_isolated_blocks(zone), isolated + 1,
+			    "nr_isolate_pageblock with A isolated");
 	mmguard_audit_all_zones(test, "with A isolated");
 
 	undo_isolate_page_range(ctx->pfn_a, end, MIGRATE_MOVABLE);
 	mmguard_expect_block_type(test, ctx->pfn_a, MIGRATE_UNMOVABLE,
 				  "after undo_isolate_page_range(MOVABLE)");
+	/* Left high, every free takes the isolation slow path for good. */
+	KUNIT_EXPECT_EQ_MSG(test, mmguard_nr_isolated_blocks(zone), isolated,
+			    "nr_isolate_pageblock after the undo");
 	mmguard_audit_all_zones(test, "after the undo");
 }
 

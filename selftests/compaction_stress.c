@@ -28,7 +28,7 @@
  * logged no "vmstat_refresh: nr_isolated_* <negative>" (/proc/vmstat
  * shows negative node counters as 0), and the stress really ran: THP
  * faults, forks, compact_memory writes and compaction migrations all
- * counted above zero. Needs root; kselftest TAP.
+ * counted above zero, and compact_isolated grew with them. Needs root; kselftest TAP.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -253,7 +253,7 @@ int main(void)
 	const char *secs_env = getenv("COMPACTION_STRESS_SECONDS");
 	double secs = secs_env ? atof(secs_env) : 15, end;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	long mig0, mig1, thp0, thp1, cmig0, cmig1, anon = -1, file = -1;
+	long mig0, mig1, thp0, thp1, cmig0, cmig1, iso0, iso1, anon = -1, file = -1;
 	char proactive[32] = "", warn[256] = "";
 	struct counts total = { 0 };
 	pid_t pids[MAX_TASKS];
@@ -282,6 +282,7 @@ int main(void)
 	mig0 = vmstat("compact_migrate_scanned");
 	thp0 = vmstat("thp_fault_alloc");
 	cmig0 = vmstat("pgmigrate_success");
+	iso0 = vmstat("compact_isolated");
 
 	write_str("/proc/sys/vm/compaction_proactiveness", "100");
 	if (pipe(fds))
@@ -348,19 +349,21 @@ int main(void)
 	mig1 = vmstat("compact_migrate_scanned");
 	thp1 = vmstat("thp_fault_alloc");
 	cmig1 = vmstat("pgmigrate_success");
+	iso1 = vmstat("compact_isolated");
 	ksft_print_msg("%d tasks, %.0f s: %lu THPs mapped, %lu forks, %lu compact_memory writes, "
 		       "%lu memory blocks offlined (%lu onlined again), "
-		       "compact_migrate_scanned +%ld, pgmigrate_success +%ld, thp_fault_alloc +%ld\n",
+		       "compact_migrate_scanned +%ld, compact_isolated +%ld, pgmigrate_success +%ld, "
+		       "thp_fault_alloc +%ld\n",
 		       ntasks, secs, total.thps, total.forks, total.compactions,
 		       total.offlines, total.onlines,
-		       mig1 - mig0, cmig1 - cmig0, thp1 - thp0);
+		       mig1 - mig0, iso1 - iso0, cmig1 - cmig0, thp1 - thp0);
 	if (total.onlines != total.offlines)
 		ksft_print_msg("a block stayed offline\n");
 	if (stuck)
 		ksft_print_msg("%d tasks still running %d s after the end, killed\n",
 			       stuck, GRACE_SECONDS);
 	ksft_test_result(!bad && !stuck && ntasks == cpus + 3 && total.forks > 0 &&
-			 total.compactions > 0 && mig1 > mig0 && cmig1 > cmig0 &&
+			 total.compactions > 0 && mig1 > mig0 && iso1 > iso0 && cmig1 > cmig0 &&
 			 thp1 > thp0,
 			 "stress ran\n");
 
