@@ -49,6 +49,9 @@
 	(__GFP_DIRECT_RECLAIM | __GFP_IO | __GFP_FS | __GFP_NORETRY | \
 	 __GFP_NOWARN)
 
+/* Pageblock units the limit case may reserve (1 % of a zone). */
+#define MMGUARD_HA_UNITS	32
+
 /* Pages the stash shrinker hands to reclaim; each failed reclaim needs some. */
 #define MMGUARD_STASH_PAGES	1024
 
@@ -57,6 +60,9 @@ struct mmguard_ha_ctx {
 	bool moved;
 	struct page *big, *small;	/* the reserving allocations */
 	struct zone *zone;
+	/* order-pageblock_order reserve units, up to the zone's limit */
+	struct page *units[MMGUARD_HA_UNITS];
+	unsigned int nr_units;
 
 	struct shrinker *shrinker;	/* frees the stash for reclaim */
 	spinlock_t stash_lock;
@@ -97,16 +103,32 @@ static void mmguard_stash_free(struct mmguard_ha_ctx *ctx)
 		__free_page(ctx->stash[--ctx->stashed]);
 }
 
-static int mmguard_stash_fill(struct mmguard_ha_ctx *ctx)
+/* Fill the stash up again: each failed reclaim takes some of it. */
+static int mmguard_stash_top_up(struct mmguard_ha_ctx *ctx)
 {
-	spin_lock_init(&ctx->stash_lock);
-	while (ctx->stashed < MMGUARD_STASH_PAGES) {
+	for (;;) {
 		struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
 
 		if (!page)
 			return -ENOMEM;
-		ctx->stash[ctx->stashed++] = page;
+		spin_lock(&ctx->stash_lock);
+		if (ctx->stashed < MMGUARD_STASH_PAGES) {
+			ctx->stash[ctx->stashed++] = page;
+			page = NULL;
+		}
+		spin_unlock(&ctx->stash_lock);
+		if (page) {
+			__free_page(page);
+			return 0;
+		}
 	}
+}
+
+static int mmguard_stash_fill(struct mmguard_ha_ctx *ctx)
+{
+	spin_lock_init(&ctx->stash_lock);
+	if (mmguard_stash_top_up(ctx))
+		return -ENOMEM;
 	ctx->shrinker = shrinker_alloc(0, "mmguard-stash");
 	if (!ctx->shrinker)
 		return -ENOMEM;
@@ -167,6 +189,8 @@ static void mmguard_ha_cleanup(void *arg)
 		__free_pages(ctx->small, pageblock_order - 1);
 	ctx->big = NULL;
 	ctx->small = NULL;
+	while (ctx->nr_units)
+		__free_pages(ctx->units[--ctx->nr_units], pageblock_order);
 }
 
 /* Allocate with ALLOC_HIGHATOMIC through the slow path. */
@@ -187,6 +211,8 @@ static void mmguard_ha_fail_reclaim(struct kunit *test,
 {
 	struct page *page;
 
+	KUNIT_ASSERT_EQ_MSG(test, mmguard_stash_top_up(ctx), 0,
+			    "no pages to fill the reclaim stash with");
 	mmguard_ha_raise_wmarks(ctx, WMARK_MIN);
 	page = alloc_pages(MMGUARD_GFP_RECLAIM_ONCE, 0);
 	mmguard_ha_restore_wmarks(ctx);
@@ -326,6 +352,121 @@ static void mmguard_reserve_and_release_through_the_allocator(struct kunit *test
 				   "after the third failed reclaim");
 }
 
+/*
+ * A unit that is partly allocated again is given back block-wise: the
+ * allocation from the reserve reserves nothing more (its block is
+ * already HighAtomic), and the failed reclaim finds the unit's free half
+ * below pageblock order, moves the block's free pages to the reclaimer's
+ * type and gives the block to it, allocated half and all.
+ */
+static void mmguard_partly_used_reserve_goes_back_by_block(struct kunit *test)
+{
+	struct mmguard_ha_ctx *ctx = test->priv;
+
+	if (mmguard_ha_reserve_two(test, ctx))
+		return;
+
+	/* The smallest free reserve page is the pageblock unit's. */
+	ctx->small = mmguard_ha_alloc(ctx, pageblock_order - 1);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->small);
+	mmguard_ha_expect_types(test, ctx->small, pageblock_order - 1,
+				MIGRATE_HIGHATOMIC, "allocated from the reserve");
+	mmguard_ha_expect_reserved(test, ctx->zone,
+				   MAX_ORDER_NR_PAGES + pageblock_nr_pages,
+				   "after an allocation from the reserve");
+
+	mmguard_ha_fail_reclaim(test, ctx);
+	mmguard_ha_expect_reserved(test, ctx->zone, MAX_ORDER_NR_PAGES,
+				   "after the half-used unit went back");
+	/* An order-0 allocation without __GFP_MOVABLE is Unmovable. */
+	mmguard_ha_expect_types(test, ctx->small, pageblock_order - 1,
+				MIGRATE_UNMOVABLE, "after the half-used unit went back");
+
+	__free_pages(ctx->small, pageblock_order - 1);
+	ctx->small = NULL;
+	mmguard_ha_fail_reclaim(test, ctx);
+	mmguard_ha_expect_reserved(test, ctx->zone, 0,
+				   "after the order-MAX unit went back");
+}
+
+/*
+ * The reserve grows by one unit per reserving allocation up to about 1 %
+ * of the zone, and not beyond: the allocation after that is served but
+ * its block keeps its own type.  After an order-MAX_PAGE_ORDER unit, the
+ * units are single pageblocks (order pageblock_order), so the reserve
+ * meets its limit exactly (the limit is a whole number of pageblocks).
+ * Every unit goes back, one per failed reclaim, the order-MAX_PAGE_ORDER
+ * unit last (reclaim gives back the lowest order first and would keep a
+ * last single pageblock).
+ */
+static void mmguard_reserve_stops_at_its_limit(struct kunit *test)
+{
+	struct mmguard_ha_ctx *ctx = test->priv;
+	unsigned long max_managed, reserved, before;
+	struct page *page;
+	unsigned int i;
+
+	ctx->big = mmguard_ha_alloc(ctx, MAX_PAGE_ORDER);
+	if (!ctx->big)
+		kunit_skip(test, "no order-%d page for a __GFP_HIGH allocation",
+			   MAX_PAGE_ORDER);
+	ctx->zone = page_zone(ctx->big);
+	max_managed = ALIGN(zone_managed_pages(ctx->zone) / 100,
+			    pageblock_nr_pages);
+	if (max_managed <= MAX_ORDER_NR_PAGES ||
+	    max_managed >= MAX_ORDER_NR_PAGES + MMGUARD_HA_UNITS * pageblock_nr_pages)
+		kunit_skip(test, "zone %s reserves up to %lu pages: not %lu to %lu",
+			   ctx->zone->name, max_managed, MAX_ORDER_NR_PAGES,
+			   MAX_ORDER_NR_PAGES + MMGUARD_HA_UNITS * pageblock_nr_pages);
+	mmguard_ha_expect_reserved(test, ctx->zone, MAX_ORDER_NR_PAGES,
+				   "after the order-MAX unit");
+
+	for (;;) {
+		page = mmguard_ha_alloc(ctx, pageblock_order);
+		if (!page)
+			kunit_skip(test, "no order-%d page for reserve unit %u",
+				   pageblock_order, ctx->nr_units + 2);
+		reserved = mmguard_ha_reserved(ctx->zone);
+		if (page_zone(page) != ctx->zone ||
+		    !is_migrate_highatomic(get_pageblock_migratetype(page)))
+			break;
+		ctx->units[ctx->nr_units++] = page;
+		KUNIT_ASSERT_EQ_MSG(test, reserved, MAX_ORDER_NR_PAGES +
+				    ctx->nr_units * pageblock_nr_pages,
+				    "unit %u: zone %s nr_reserved_highatomic",
+				    ctx->nr_units + 1, ctx->zone->name);
+		KUNIT_ASSERT_LT_MSG(test, ctx->nr_units, MMGUARD_HA_UNITS,
+				    "the reserve grew past %lu pages", max_managed);
+	}
+	/* @page was served but not reserved: the reserve is at its limit. */
+	KUNIT_EXPECT_PTR_EQ(test, page_zone(page), ctx->zone);
+	__free_pages(page, pageblock_order);
+	kunit_info(test, "zone %s: %u units, %lu of at most %lu pages reserved",
+		   ctx->zone->name, ctx->nr_units + 1, reserved, max_managed);
+	KUNIT_EXPECT_EQ_MSG(test, reserved, max_managed,
+			    "zone %s: the reserve stopped off its limit",
+			    ctx->zone->name);
+	mmguard_ha_expect_reserved(test, ctx->zone, reserved, "at the limit");
+
+	__free_pages(ctx->big, MAX_PAGE_ORDER);
+	ctx->big = NULL;
+	while (ctx->nr_units)
+		__free_pages(ctx->units[--ctx->nr_units], pageblock_order);
+	drain_all_pages(ctx->zone);	/* order-pageblock_order frees go to pcp */
+	for (i = 0; i <= MMGUARD_HA_UNITS && reserved; i++) {
+		before = reserved;
+		mmguard_ha_fail_reclaim(test, ctx);
+		reserved = mmguard_ha_reserved(ctx->zone);
+		KUNIT_EXPECT_LT_MSG(test, reserved, before,
+				    "failed reclaim %u gave back nothing", i + 1);
+		mmguard_ha_expect_reserved(test, ctx->zone, reserved,
+					   "after a unit went back");
+	}
+	KUNIT_EXPECT_EQ_MSG(test, reserved, 0,
+			    "zone %s kept a reserve after %u failed reclaims",
+			    ctx->zone->name, i);
+}
+
 #ifdef CONFIG_MEMORY_ISOLATION
 /*
  * Isolating a free highatomic unit and undoing the isolation (what a
@@ -367,6 +508,8 @@ static void mmguard_isolated_reserve_stays_reserved(struct kunit *test)
 
 static struct kunit_case mmguard_highatomic_cases[] = {
 	KUNIT_CASE(mmguard_reserve_and_release_through_the_allocator),
+	KUNIT_CASE(mmguard_partly_used_reserve_goes_back_by_block),
+	KUNIT_CASE(mmguard_reserve_stops_at_its_limit),
 #ifdef CONFIG_MEMORY_ISOLATION
 	KUNIT_CASE(mmguard_isolated_reserve_stays_reserved),
 #endif

@@ -23,14 +23,21 @@
  *  4. unmovable allocations on the fragmented system: PIPES pipes of 1 MiB
  *     filled with data (pipe buffers are unmovable pages), so the
  *     allocator must claim movable pageblocks for unmovable pages below
- *     pageblock order.
+ *     pageblock order, or take single pages out of them;
+ *  5. with the pipes still full, 64 KiB anonymous folios (order 4) faulted
+ *     with defrag "always" and PMD THPs off, for at most half of
+ *     COMPACTION_DIRECT_SECONDS: async direct compaction below pageblock
+ *     order, which gives up an order-aligned block at the first page it
+ *     cannot isolate (a THP, a pipe page) and puts back what it isolated
+ *     there (make coverage: skip_on_failure had never run).
  *
- * Checks: direct compaction ran (compact_stall grew; if the guest was not
- * fragmented enough for that, the run is a skip that says so, never a
- * pass), every kept page of the fill and every written page of the THP
- * range still holds its index, every pipe gives its data back, the
- * mmguard free-page audit shows no drift with the pipes full, and
- * nr_isolated_anon/file are back to 0.
+ * Checks: direct compaction ran for order 9 and for order 4 (compact_stall
+ * grew; if the guest was not fragmented enough for that, the run is a
+ * skip that says so, never a pass), every kept page of the fill and every
+ * written page of the THP and mTHP ranges still holds its index, every
+ * pipe gives its data back, the mmguard free-page audit shows no drift
+ * with the pipes full, nr_isolated_anon/file are back to 0, and every
+ * THP knob the test changed holds its old value again.
  * Needs root; kselftest TAP.
  */
 #define _GNU_SOURCE
@@ -40,8 +47,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest.h"
@@ -51,9 +60,14 @@
 #define MARGIN_MB	96
 #define THP_MB		256
 #define MB		(1UL << 20)
-#define DEFRAG		"/sys/kernel/mm/transparent_hugepage/defrag"
 #define PIPES		64
-#define TESTS		6
+#define THP_DIR		"/sys/kernel/mm/transparent_hugepage/"
+#define DEFRAG		THP_DIR "defrag"
+#define MTHP_KB		64
+#define MTHP_MB		128
+#define KILL_MB		256
+#define MLOCK_MB	32
+#define TESTS		9
 
 /* A /proc/vmstat item, -1 if missing. */
 static long vmstat(const char *name)
@@ -102,21 +116,20 @@ static long isolated_after_refresh(void)
 	return n;
 }
 
+static int fds[PIPES][2];
+
 /*
  * Fills PIPES pipes of 1 MiB with a pattern (unmovable pages taken while
- * memory is fragmented), runs the free-page audit with them full, then
- * reads every byte back. The bytes that came back wrong, or -1 if no pipe
- * could be filled; @bytes gets what was written.
+ * memory is fragmented) and runs the free-page audit with them full.
+ * Returns the bytes written.
  */
-static long pipes_round_trip(unsigned long *bytes)
+static unsigned long pipes_fill(void)
 {
 	static unsigned char buf[65536];
-	static int fds[PIPES][2];
-	long wrong = 0;
+	unsigned long bytes = 0;
 	ssize_t n;
 	int p, k;
 
-	*bytes = 0;
 	for (p = 0; p < PIPES; p++) {
 		if (pipe2(fds[p], O_NONBLOCK)) {
 			fds[p][0] = fds[p][1] = -1;
@@ -126,9 +139,20 @@ static long pipes_round_trip(unsigned long *bytes)
 		for (k = 0; k < (int)sizeof(buf); k++)
 			buf[k] = (unsigned char)(p + k);
 		while ((n = write(fds[p][1], buf, sizeof(buf))) > 0)
-			*bytes += n;
+			bytes += n;
 	}
 	mmg_report_audit("the pipes full");
+	return bytes;
+}
+
+/* Reads every pipe back and closes it: the bytes that came back wrong. */
+static long pipes_drain(void)
+{
+	static unsigned char buf[65536];
+	long wrong = 0;
+	ssize_t n;
+	int p, k;
+
 	for (p = 0; p < PIPES; p++) {
 		if (fds[p][0] < 0)
 			continue;
@@ -138,24 +162,193 @@ static long pipes_round_trip(unsigned long *bytes)
 		close(fds[p][0]);
 		close(fds[p][1]);
 	}
-	return *bytes ? wrong : -1;
+	return wrong;
 }
+
+/* A sysfs or sysctl setting a phase changes, and what it held before. */
+struct knob {
+	const char *path, *want;
+	char old[32];
+};
+
+/* The value of @path: the word in brackets of a selection, else the text. */
+static int knob_read(const char *path, char *out, size_t len)
+{
+	char text[256];
+	int n = mmg_read_file(path, text, sizeof(text));
+
+	if (n < 0)
+		return -1;
+	if (strchr(text, '['))
+		return selected(text, out, len);
+	n = strcspn(text, " \n");
+	if ((size_t)n >= len)
+		return -1;
+	memcpy(out, text, n);
+	out[n] = 0;
+	return 0;
+}
+
+/* Saves each knob and selects what it wants; -1 if one is missing. */
+static int knobs_set(struct knob *k, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (knob_read(k[i].path, k[i].old, sizeof(k[i].old)))
+			return -1;
+	for (i = 0; i < n; i++)
+		if (mmg_write_file(k[i].path, k[i].want))
+			ksft_exit_fail_msg("cannot write %s to %s\n", k[i].want, k[i].path);
+	return 0;
+}
+
+static void knobs_restore(struct knob *k, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		mmg_write_file(k[i].path, k[i].old);
+}
+
+/* Each knob holds its saved value again. */
+static bool knobs_restored(struct knob *k, int n)
+{
+	char now[32];
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (knob_read(k[i].path, now, sizeof(now)) || strcmp(now, k[i].old))
+			return false;
+	return true;
+}
+
+/* Phase 5: anonymous folios of 128 and 64 KiB only. */
+static struct knob mthp_knobs[] = {
+	{ .path = THP_DIR "hugepages-128kB/enabled", .want = "always" },
+	{ .path = THP_DIR "hugepages-64kB/enabled", .want = "always" },
+	{ .path = THP_DIR "hugepages-2048kB/enabled", .want = "never" },
+};
+#define MTHP_KNOBS	((int)(sizeof(mthp_knobs) / sizeof(mthp_knobs[0])))
+
+/* Anonymous folios of 128 and 64 KiB faulted in so far. */
+static long mthp_allocs(void)
+{
+	return mmg_read_long(THP_DIR "hugepages-128kB/stats/anon_fault_alloc", 10) +
+	       mmg_read_long(THP_DIR "hugepages-64kB/stats/anon_fault_alloc", 10);
+}
+
+/*
+ * 5: anonymous folios of 128 and 64 KiB (orders 5 and 4) faulted with
+ * defrag "always" while the pipes hold unmovable pages inside movable
+ * blocks: async direct compaction for orders below pageblock order, which
+ * gives up an order-aligned block at its first failure (skip_on_failure),
+ * puts back what it had isolated in it, and skips the folios of the other
+ * size that are as large as its target.  PMD THPs are off meanwhile.
+ * Writes each 64 KiB chunk's index into it; returns the chunks written,
+ * or -1 without mTHP support.
+ */
+static long mthp_faults(uint64_t **area, double seconds, long *stalls, long *folios)
+{
+	long psize = sysconf(_SC_PAGESIZE), chunk = MTHP_KB * 1024 / psize;
+	long stall0, alloc0, written = 0, i;
+	double end;
+
+	*area = mmap(NULL, MTHP_MB * MB, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (*area == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	if (knobs_set(mthp_knobs, MTHP_KNOBS)) {
+		munmap(*area, MTHP_MB * MB);
+		return -1;
+	}
+	stall0 = vmstat("compact_stall");
+	alloc0 = mthp_allocs();
+	end = mmg_now() + seconds;
+	for (i = 0; i < (long)(MTHP_MB * MB / psize) && mmg_now() < end; i += chunk) {
+		(*area)[i * psize / 8] = i;
+		written = i + chunk;
+	}
+	*stalls = vmstat("compact_stall") - stall0;
+	*folios = mthp_allocs() - alloc0;
+	knobs_restore(mthp_knobs, MTHP_KNOBS);
+	return written;
+}
+
+/*
+ * 6: a task killed while it compacts.  A child faults THPs on the
+ * fragmented system (each fault compacts directly) until the parent,
+ * once compact_stall shows it compacting (at most @seconds), kills it
+ * with SIGKILL: compaction notices the fatal signal in the middle of a
+ * block and must put back what it isolated (the nr_isolated check after
+ * this phase).  Returns the stalls before the kill, or -1 if the child
+ * did not die of SIGKILL.
+ */
+static long killed_while_compacting(double seconds)
+{
+	long stall0 = vmstat("compact_stall"), stalls;
+	int go[2], status;
+	double end;
+	pid_t pid;
+	char c;
+
+	if (pipe(go))
+		ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+	if (!pid) {
+		char *p = mmap(NULL, (KILL_MB + 2) * MB, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		unsigned long i;
+
+		if (p == MAP_FAILED)
+			_exit(1);
+		p = (char *)(((uintptr_t)p + 2 * MB - 1) & ~(2 * MB - 1));
+		madvise(p, KILL_MB * MB, MADV_HUGEPAGE);
+		if (write(go[1], "g", 1) != 1)
+			_exit(1);
+		for (i = 0; i < KILL_MB * MB; i += 2 * MB)
+			p[i] = 1;
+		pause();
+		_exit(1);
+	}
+	close(go[1]);
+	if (read(go[0], &c, 1) != 1)
+		c = 0;
+	close(go[0]);
+	end = mmg_now() + seconds;
+	while (c && vmstat("compact_stall") < stall0 + 2 && mmg_now() < end)
+		usleep(1000);
+	stalls = vmstat("compact_stall") - stall0;
+	kill(pid, SIGKILL);
+	if (waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
+	    WTERMSIG(status) != SIGKILL)
+		return -1;
+	return stalls;
+}
+
+/* Phases 3 to 6: faults compact directly; mlocked pages are not isolated. */
+static struct knob compact_knobs[] = {
+	{ .path = DEFRAG, .want = "always" },
+	{ .path = "/proc/sys/vm/compact_unevictable_allowed", .want = "0" },
+};
+#define COMPACT_KNOBS	((int)(sizeof(compact_knobs) / sizeof(compact_knobs[0])))
 
 int main(void)
 {
 	long psize = sysconf(_SC_PAGESIZE), free_kb, stall0, stall, moved0, moved;
 	unsigned long fill_pages, thp_pages, i, bad = 0, first_bad = 0, written = 0, faults = 0;
-	char old[64] = "", text[256];
 	const char *env = getenv("COMPACTION_DIRECT_SECONDS");
 	double seconds = env ? atof(env) : 10, end;
-	long isolated, wrong;
+	long isolated, wrong, mthp_written, mthp_stalls = 0, mthp_folios = 0, kill_stalls;
 	unsigned long piped;
-	uint64_t *fill, *thp;
+	uint64_t *fill, *thp, *mthp = NULL;
+	char text[256];
 
 	ksft_print_header();
 	ksft_set_plan(TESTS);
-	if (geteuid() != 0 || mmg_read_file(DEFRAG, text, sizeof(text)) < 0 ||
-	    selected(text, old, sizeof(old))) {
+	if (geteuid() != 0 || mmg_read_file(DEFRAG, text, sizeof(text)) < 0) {
 		for (i = 0; i < TESTS; i++)
 			ksft_test_result_skip("needs root and %s\n", DEFRAG);
 		ksft_finished();
@@ -179,13 +372,19 @@ int main(void)
 	for (i = 0; i < fill_pages; i++)
 		fill[i * psize / 8] = i;
 
-	/* 2: fragment. */
+	/*
+	 * 2: fragment; the kept pages of the first MLOCK_MB are mlocked, so
+	 * compaction meets unevictable pages it may not isolate.
+	 */
 	for (i = 1; i < fill_pages; i += 2)
 		madvise((char *)fill + i * psize, psize, MADV_DONTNEED);
+	if (mlock2(fill, MLOCK_MB * MB, MLOCK_ONFAULT))
+		ksft_print_msg("mlock2: %s: no unevictable pages\n", strerror(errno));
 
 	/* 3: THP faults that must compact. */
-	if (mmg_write_file(DEFRAG, "always"))
-		ksft_exit_fail_msg("cannot write %s\n", DEFRAG);
+	if (knobs_set(compact_knobs, COMPACT_KNOBS))
+		ksft_exit_fail_msg("no %s or %s\n", compact_knobs[0].path,
+				   compact_knobs[1].path);
 	stall0 = vmstat("compact_stall");
 	moved0 = vmstat("compact_migrate_scanned");
 	end = mmg_now() + seconds;
@@ -196,7 +395,36 @@ int main(void)
 	}
 	stall = vmstat("compact_stall");
 	moved = vmstat("compact_migrate_scanned");
-	mmg_write_file(DEFRAG, old);
+	if (stall <= stall0)
+		ksft_test_result_skip("no direct compaction: compact_stall stayed %ld (%lu THP faults)\n",
+				      stall, faults);
+	else
+		ksft_test_result_pass("direct compaction: %ld stalls, %ld pages scanned, %lu THP faults (at most %.0f s)\n",
+				      stall - stall0, moved - moved0, faults, seconds);
+
+	/* 4: unmovable pages on the fragmented system, kept through 5. */
+	piped = pipes_fill();
+
+	/* 5: order-5 and order-4 faults that must compact around them. */
+	mthp_written = mthp_faults(&mthp, seconds / 2, &mthp_stalls, &mthp_folios);
+	if (mthp_written < 0)
+		ksft_test_result_skip("no mTHP knobs (%s)\n", mthp_knobs[0].path);
+	else if (mthp_stalls <= 0)
+		ksft_test_result_skip("no order-5/4 direct compaction: %ld stalls, %ld mTHPs in %ld KiB\n",
+				      mthp_stalls, mthp_folios, mthp_written * psize >> 10);
+	else
+		ksft_test_result_pass("order-5/4 direct compaction: %ld stalls, %ld 128/64 KiB folios in %ld KiB (at most %.0f s)\n",
+				      mthp_stalls, mthp_folios, mthp_written * psize >> 10, seconds / 2);
+
+	/* 6: a task killed in direct compaction. */
+	kill_stalls = killed_while_compacting(seconds / 2);
+	knobs_restore(compact_knobs, COMPACT_KNOBS);
+	if (kill_stalls < 0)
+		ksft_test_result_fail("the compacting child did not die of SIGKILL\n");
+	else if (!kill_stalls)
+		ksft_test_result_skip("the killed child never compacted\n");
+	else
+		ksft_test_result_pass("a child killed after %ld direct compactions\n", kill_stalls);
 
 	for (i = 0; i < fill_pages; i += 2)
 		if (fill[i * psize / 8] != i && !bad++)
@@ -204,25 +432,29 @@ int main(void)
 	for (i = 0; i < written; i += 2 * MB / psize)
 		if (thp[i * psize / 8] != i && !bad++)
 			first_bad = i;
-
-	if (stall <= stall0)
-		ksft_test_result_skip("no direct compaction: compact_stall stayed %ld (%lu THP faults)\n",
-				      stall, faults);
-	else
-		ksft_test_result_pass("direct compaction: %ld stalls, %ld pages scanned, %lu THP faults (at most %.0f s)\n",
-				      stall - stall0, moved - moved0, faults, seconds);
+	for (i = 0; (long)i < mthp_written; i += MTHP_KB * 1024 / psize)
+		if (mthp[i * psize / 8] != i && !bad++)
+			first_bad = i;
 	ksft_test_result(!bad, "every kept page keeps its data (%lu bad, the first at page %lu)\n",
 			 bad, first_bad);
 
-	/* 4: unmovable pages on the fragmented system. */
-	wrong = pipes_round_trip(&piped);
+	wrong = piped ? pipes_drain() : -1;
 	ksft_test_result(wrong == 0, "%lu KiB through %d pipes, %ld bytes came back wrong\n",
 			 piped >> 10, PIPES, wrong);
 	munmap(fill, fill_pages * psize);
 	munmap(thp, THP_MB * MB);
+	if (mthp_written >= 0)
+		munmap(mthp, MTHP_MB * MB);
 	isolated = isolated_after_refresh();
 	ksft_test_result(isolated == 0, "nr_isolated_anon + nr_isolated_file back to 0 (%ld)\n", isolated);
-	ksft_test_result(mmg_read_file(DEFRAG, text, sizeof(text)) > 0 && strstr(text, old),
-			 "defrag restored to %s\n", old);
+	ksft_test_result(knobs_restored(compact_knobs, COMPACT_KNOBS),
+			 "defrag and compact_unevictable_allowed restored to %s, %s\n",
+			 compact_knobs[0].old, compact_knobs[1].old);
+	if (mthp_written < 0)
+		ksft_test_result_skip("no mTHP knobs to restore\n");
+	else
+		ksft_test_result(knobs_restored(mthp_knobs, MTHP_KNOBS),
+				 "128, 64 and 2048 KiB THPs restored to %s, %s, %s\n",
+				 mthp_knobs[0].old, mthp_knobs[1].old, mthp_knobs[2].old);
 	ksft_finished();
 }

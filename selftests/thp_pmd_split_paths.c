@@ -36,8 +36,14 @@
  *             migration entries); made writable again, a write must not
  *             copy the page (same PFN): the split kept it exclusive.
  *
- * The two cow- cases were added for `make mutate`: turning `if (write)`
- * around in either branch of the PTE setup survived every other suite.
+ *  young-pmd  a THP just written (young PMD) and one whose accessed bits
+ *             clear_refs cleared (old PMD) are split by mprotect(): smaps'
+ *             Referenced must show 2048 kB and 0 kB, the PMD's accessed bit
+ *             carried into every PTE.
+ *
+ * The two cow- cases and young-pmd were added for `make mutate`: turning
+ * `if (write)` around in either branch of the PTE setup, or `if (!young)`,
+ * survived every other suite.
  * The kernel's DEBUG_VM mapcount checks (patches 0010, 0011) watch each
  * split from the inside; the harness catches their reports. Needs root and
  * THP not [never]; a case whose THP did not come is skipped.
@@ -57,6 +63,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "mmguard_util.h"
 
 #define THP		(2UL << 20)
 #define PM_PRESENT	(1ULL << 63)
@@ -444,6 +451,59 @@ static int case_freeze_ro(void)
 	return ret;
 }
 
+/* A PMD-mapped THP, each page filled with its index; NULL if none came. */
+static char *thp_filled(void)
+{
+	char *p = aligned_anon();
+	unsigned long i;
+
+	if (!p)
+		return NULL;
+	for (i = 0; i < nr_pages; i++)
+		memset(p + i * psize, (int)(i & 0x7f) + 1, psize);
+	if (smaps_kb(p, "AnonHugePages") != 2048) {
+		munmap(p, THP);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * The split PTEs inherit the PMD's accessed bit: a THP just written
+ * (young PMD) splits into 512 young PTEs, one whose accessed bits
+ * clear_refs cleared splits into old PTEs. smaps' Referenced shows it
+ * (no page idle tracking in this configuration).
+ */
+static int case_young_pmd(void)
+{
+	long ref[2] = { -1, -1 };
+	int i, ret = PASS;
+	char *p;
+
+	if (access("/proc/self/clear_refs", W_OK))
+		return skip("no /proc/self/clear_refs");
+	for (i = 0; i < 2 && ret == PASS; i++) {
+		p = thp_filled();
+		if (!p)
+			return skip("no PMD-mapped THP came");
+		/* The second time, clear the accessed bit of every mapping. */
+		if ((i && mmg_write_file("/proc/self/clear_refs", "1")) ||
+		    mprotect(p + 5 * psize, psize, PROT_READ))
+			ret = fail("clear_refs or mprotect: %s", strerror(errno));
+		ref[i] = smaps_kb(p, "Referenced");
+		if (ret == PASS && smaps_kb(p, "AnonHugePages"))
+			ret = fail("the THP is still PMD-mapped after its split");
+		else if (ret == PASS && p[7 * psize] != 8)
+			ret = fail("page 7 lost its data in the split");
+		munmap(p, THP);
+	}
+	if (ret == PASS && ref[0] != 2048)
+		ret = fail("split of a young PMD: %ld kB Referenced, not 2048", ref[0]);
+	else if (ret == PASS && ref[1] != 0)
+		ret = fail("split of an old PMD: %ld kB Referenced, not 0", ref[1]);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -455,6 +515,7 @@ static const struct {
 	{ "cow-freeze", case_cow_freeze },
 	{ "clean-pmd", case_clean_pmd },
 	{ "freeze-ro", case_freeze_ro },
+	{ "young-pmd", case_young_pmd },
 };
 
 int main(void)
