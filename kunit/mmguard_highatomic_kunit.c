@@ -415,7 +415,7 @@ static void mmguard_reserve_stops_at_its_limit(struct kunit *test)
 			    pageblock_nr_pages);
 	if (max_managed <= MAX_ORDER_NR_PAGES ||
 	    max_managed >= MAX_ORDER_NR_PAGES + MMGUARD_HA_UNITS * pageblock_nr_pages)
-		kunit_skip(test, "zone %s reserves up to %lu pages: not %lu to %lu",
+		kunit_skip(test, "zone %s reserves up to %lu pages: not %d to %lu",
 			   ctx->zone->name, max_managed, MAX_ORDER_NR_PAGES,
 			   MAX_ORDER_NR_PAGES + MMGUARD_HA_UNITS * pageblock_nr_pages);
 	mmguard_ha_expect_reserved(test, ctx->zone, MAX_ORDER_NR_PAGES,
