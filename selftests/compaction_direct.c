@@ -14,9 +14,13 @@
  *  1. fill: all available memory (MemAvailable, which leaves the zones'
  *     watermarks alone) but MARGIN_MB in anonymous small pages, the
  *     first word of each page its own index (the page tables this takes
- *     are unmovable allocations made while memory is nearly full);
+ *     are unmovable allocations made while memory is nearly full), with
+ *     SHMEM_MB of shared anonymous (shmem) pages written in between, so
+ *     compaction meets dirty file pages too;
  *  2. fragment: every other page is dropped (MADV_DONTNEED), so each
- *     pageblock of the fill stays half used;
+ *     pageblock of the fill stays half used; the kept pages of the first
+ *     MLOCK_MB are mlocked, and compact_unevictable_allowed is 0 from
+ *     phase 3 to 6, so compaction meets pages it may not isolate;
  *  3. THP faults with transparent_hugepage/defrag "always" (restored at
  *     the end) on THP_MB of MADV_HUGEPAGE memory, for at most
  *     COMPACTION_DIRECT_SECONDS (default 10) seconds;
@@ -24,20 +28,24 @@
  *     filled with data (pipe buffers are unmovable pages), so the
  *     allocator must claim movable pageblocks for unmovable pages below
  *     pageblock order, or take single pages out of them;
- *  5. with the pipes still full, 64 KiB anonymous folios (order 4) faulted
- *     with defrag "always" and PMD THPs off, for at most half of
+ *  5. with the pipes still full, 128 and 64 KiB anonymous folios (orders
+ *     5 and 4) faulted with PMD THPs off, for at most half of
  *     COMPACTION_DIRECT_SECONDS: async direct compaction below pageblock
  *     order, which gives up an order-aligned block at the first page it
- *     cannot isolate (a THP, a pipe page) and puts back what it isolated
- *     there (make coverage: skip_on_failure had never run).
+ *     cannot isolate (a pipe page, a mlocked page, a folio as large as its
+ *     target) and puts back what it isolated there (make coverage:
+ *     skip_on_failure had never run);
+ *  6. a child faulting THPs is killed with SIGKILL once compact_stall
+ *     shows it compacting (at most half of COMPACTION_DIRECT_SECONDS).
  *
- * Checks: direct compaction ran for order 9 and for order 4 (compact_stall
- * grew; if the guest was not fragmented enough for that, the run is a
- * skip that says so, never a pass), every kept page of the fill and every
+ * Checks: direct compaction ran for order 9 and for orders 5/4
+ * (compact_stall grew; if the guest was not fragmented enough for that,
+ * the run is a skip that says so, never a pass), the killed child died of
+ * SIGKILL, every kept page of the fill and the shmem pages and every
  * written page of the THP and mTHP ranges still holds its index, every
  * pipe gives its data back, the mmguard free-page audit shows no drift
- * with the pipes full, nr_isolated_anon/file are back to 0, and every
- * THP knob the test changed holds its old value again.
+ * with the pipes full, nr_isolated_anon/file are back to 0 (also after
+ * the kill), and every knob the test changed holds its old value again.
  * Needs root; kselftest TAP.
  */
 #define _GNU_SOURCE
@@ -67,6 +75,7 @@
 #define MTHP_MB		128
 #define KILL_MB		256
 #define MLOCK_MB	32
+#define SHMEM_MB	32
 #define TESTS		9
 
 /* A /proc/vmstat item, -1 if missing. */
@@ -338,12 +347,12 @@ static struct knob compact_knobs[] = {
 int main(void)
 {
 	long psize = sysconf(_SC_PAGESIZE), free_kb, stall0, stall, moved0, moved;
-	unsigned long fill_pages, thp_pages, i, bad = 0, first_bad = 0, written = 0, faults = 0;
+	unsigned long fill_pages, thp_pages, shm_pages, i, k, bad = 0, first_bad = 0, written = 0, faults = 0;
 	const char *env = getenv("COMPACTION_DIRECT_SECONDS");
 	double seconds = env ? atof(env) : 10, end;
 	long isolated, wrong, mthp_written, mthp_stalls = 0, mthp_folios = 0, kill_stalls;
 	unsigned long piped;
-	uint64_t *fill, *thp, *mthp = NULL;
+	uint64_t *fill, *thp, *shm, *mthp = NULL;
 	char text[256];
 
 	ksft_print_header();
@@ -356,7 +365,8 @@ int main(void)
 	free_kb = mmg_meminfo_kb("MemAvailable");
 	if (free_kb < (MARGIN_MB + THP_MB) * 1024L * 2)
 		ksft_exit_fail_msg("MemAvailable %ld kB: too little to fragment\n", free_kb);
-	fill_pages = (free_kb / 1024 - MARGIN_MB) * (MB / psize);
+	shm_pages = SHMEM_MB * (MB / psize);
+	fill_pages = (free_kb / 1024 - MARGIN_MB - SHMEM_MB) * (MB / psize);
 	thp_pages = THP_MB * (MB / psize);
 
 	/* 1: fill. */
@@ -364,18 +374,22 @@ int main(void)
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	thp = mmap(NULL, (THP_MB + 2) * MB, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (fill == MAP_FAILED || thp == MAP_FAILED)
+	shm = mmap(NULL, shm_pages * psize, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (fill == MAP_FAILED || thp == MAP_FAILED || shm == MAP_FAILED)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 	madvise(fill, fill_pages * psize, MADV_NOHUGEPAGE);
 	thp = (uint64_t *)(((uintptr_t)thp + 2 * MB - 1) & ~(2 * MB - 1));
 	madvise(thp, THP_MB * MB, MADV_HUGEPAGE);
-	for (i = 0; i < fill_pages; i++)
+	for (i = 0, k = 0; i < fill_pages; i++) {
 		fill[i * psize / 8] = i;
+		if (k < shm_pages && i % (fill_pages / shm_pages) == 0) {
+			shm[k * psize / 8] = k;
+			k++;
+		}
+	}
 
-	/*
-	 * 2: fragment; the kept pages of the first MLOCK_MB are mlocked, so
-	 * compaction meets unevictable pages it may not isolate.
-	 */
+	/* 2: fragment; mlock the kept pages of the first MLOCK_MB. */
 	for (i = 1; i < fill_pages; i += 2)
 		madvise((char *)fill + i * psize, psize, MADV_DONTNEED);
 	if (mlock2(fill, MLOCK_MB * MB, MLOCK_ONFAULT))
@@ -435,6 +449,9 @@ int main(void)
 	for (i = 0; (long)i < mthp_written; i += MTHP_KB * 1024 / psize)
 		if (mthp[i * psize / 8] != i && !bad++)
 			first_bad = i;
+	for (i = 0; i < k; i++)
+		if (shm[i * psize / 8] != i && !bad++)
+			first_bad = i;
 	ksft_test_result(!bad, "every kept page keeps its data (%lu bad, the first at page %lu)\n",
 			 bad, first_bad);
 
@@ -443,6 +460,7 @@ int main(void)
 			 piped >> 10, PIPES, wrong);
 	munmap(fill, fill_pages * psize);
 	munmap(thp, THP_MB * MB);
+	munmap(shm, shm_pages * psize);
 	if (mthp_written >= 0)
 		munmap(mthp, MTHP_MB * MB);
 	isolated = isolated_after_refresh();

@@ -40,6 +40,10 @@
  *             clear_refs cleared (old PMD) are split by mprotect(): smaps'
  *             Referenced must show 2048 kB and 0 kB, the PMD's accessed bit
  *             carried into every PTE.
+ *  partial-unmap two single pages of a PMD-mapped THP unmapped in turn:
+ *             the folio is queued for a deferred split once
+ *             (thp_deferred_split_page grows by 1, not 2), the other
+ *             pages keep their data.
  *
  * The two cow- cases and young-pmd were added for `make mutate`: turning
  * `if (write)` around in either branch of the PTE setup, or `if (!young)`,
@@ -504,6 +508,59 @@ static int case_young_pmd(void)
 	return ret;
 }
 
+/* A /proc/vmstat item, -1 if missing. */
+static long vmstat(const char *name)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	size_t len = strlen(name);
+	char line[128];
+	long v = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ') {
+			v = atol(line + len + 1);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/*
+ * Two pages of a PMD-mapped THP unmapped one after the other: the first
+ * munmap() splits the PMD and leaves the folio partially mapped, which
+ * queues it for a deferred split once (thp_deferred_split_page + 1); the
+ * second finds it already partially mapped and must not count it again.
+ * The other pages keep their data.
+ */
+static int case_partial_unmap(void)
+{
+	char *p = thp_filled();
+	long before = vmstat("thp_deferred_split_page"), queued;
+	unsigned long i;
+	int ret = PASS;
+
+	if (!p)
+		return skip("no PMD-mapped THP came");
+	if (before < 0) {
+		munmap(p, THP);
+		return skip("no thp_deferred_split_page in /proc/vmstat");
+	}
+	if (munmap(p + 3 * psize, psize) || munmap(p + 9 * psize, psize)) {
+		munmap(p, THP);
+		return fail("munmap: %s", strerror(errno));
+	}
+	queued = vmstat("thp_deferred_split_page") - before;
+	if (queued != 1)
+		ret = fail("thp_deferred_split_page grew by %ld, not 1", queued);
+	for (i = 0; i < nr_pages && ret == PASS; i++)
+		if (i != 3 && i != 9 && p[i * psize] != (char)((i & 0x7f) + 1))
+			ret = fail("page %lu lost its data", i);
+	munmap(p, THP);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(void);
@@ -516,6 +573,7 @@ static const struct {
 	{ "clean-pmd", case_clean_pmd },
 	{ "freeze-ro", case_freeze_ro },
 	{ "young-pmd", case_young_pmd },
+	{ "partial-unmap", case_partial_unmap },
 };
 
 int main(void)
