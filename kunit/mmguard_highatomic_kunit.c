@@ -392,7 +392,8 @@ static void mmguard_partly_used_reserve_goes_back_by_block(struct kunit *test)
 /*
  * The reserve grows by one unit per reserving allocation up to about 1 %
  * of the zone, and not beyond: the allocation after that is served but
- * its block keeps its own type.  After an order-MAX_PAGE_ORDER unit, the
+ * its block keeps its own type.  A unit all allocated cannot be given
+ * back (a failed reclaim finds no free highatomic page and leaves it).  After an order-MAX_PAGE_ORDER unit, the
  * units are single pageblocks (order pageblock_order), so the reserve
  * meets its limit exactly (the limit is a whole number of pageblocks).
  * Every unit goes back, one per failed reclaim, the order-MAX_PAGE_ORDER
@@ -420,6 +421,12 @@ static void mmguard_reserve_stops_at_its_limit(struct kunit *test)
 			   MAX_ORDER_NR_PAGES + MMGUARD_HA_UNITS * pageblock_nr_pages);
 	mmguard_ha_expect_reserved(test, ctx->zone, MAX_ORDER_NR_PAGES,
 				   "after the order-MAX unit");
+	/* A unit with no free page cannot go back: reclaim finds none. */
+	mmguard_ha_fail_reclaim(test, ctx);
+	mmguard_ha_expect_reserved(test, ctx->zone, MAX_ORDER_NR_PAGES,
+				   "after a failed reclaim with the unit allocated");
+	mmguard_ha_expect_types(test, ctx->big, MAX_PAGE_ORDER,
+				MIGRATE_HIGHATOMIC, "with the unit allocated");
 
 	for (;;) {
 		page = mmguard_ha_alloc(ctx, pageblock_order);

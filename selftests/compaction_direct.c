@@ -29,7 +29,8 @@
  *     allocator must claim movable pageblocks for unmovable pages below
  *     pageblock order, or take single pages out of them;
  *  5. with the pipes still full, 128 and 64 KiB anonymous folios (orders
- *     5 and 4) faulted with PMD THPs off, for at most half of
+ *     5 and 4) faulted with PMD THPs off (and watermark_boost_factor 0,
+ *     so fallbacks claim blocks without a boost), for at most half of
  *     COMPACTION_DIRECT_SECONDS: async direct compaction below pageblock
  *     order, which gives up an order-aligned block at the first page it
  *     cannot isolate (a pipe page, a mlocked page, a folio as large as its
@@ -232,11 +233,15 @@ static bool knobs_restored(struct knob *k, int n)
 	return true;
 }
 
-/* Phase 5: anonymous folios of 128 and 64 KiB only. */
+/*
+ * Phase 5: anonymous folios of 128 and 64 KiB only; a fallback that
+ * claims a block does not boost the watermarks (phase 4's did).
+ */
 static struct knob mthp_knobs[] = {
 	{ .path = THP_DIR "hugepages-128kB/enabled", .want = "always" },
 	{ .path = THP_DIR "hugepages-64kB/enabled", .want = "always" },
 	{ .path = THP_DIR "hugepages-2048kB/enabled", .want = "never" },
+	{ .path = "/proc/sys/vm/watermark_boost_factor", .want = "0" },
 };
 #define MTHP_KNOBS	((int)(sizeof(mthp_knobs) / sizeof(mthp_knobs[0])))
 
@@ -472,7 +477,8 @@ int main(void)
 		ksft_test_result_skip("no mTHP knobs to restore\n");
 	else
 		ksft_test_result(knobs_restored(mthp_knobs, MTHP_KNOBS),
-				 "128, 64 and 2048 KiB THPs restored to %s, %s, %s\n",
-				 mthp_knobs[0].old, mthp_knobs[1].old, mthp_knobs[2].old);
+				 "128, 64 and 2048 KiB THPs and watermark_boost_factor restored to %s, %s, %s, %s\n",
+				 mthp_knobs[0].old, mthp_knobs[1].old, mthp_knobs[2].old,
+				 mthp_knobs[3].old);
 	ksft_finished();
 }
