@@ -393,9 +393,10 @@ static void mmguard_partly_used_reserve_goes_back_by_block(struct kunit *test)
  * The reserve grows by one unit per reserving allocation up to about 1 %
  * of the zone, and not beyond: the allocation after that is served but
  * its block keeps its own type.  A unit all allocated cannot be given
- * back (a failed reclaim finds no free highatomic page and leaves it).  After an order-MAX_PAGE_ORDER unit, the
- * units are single pageblocks (order pageblock_order), so the reserve
- * meets its limit exactly (the limit is a whole number of pageblocks).
+ * back (a failed reclaim finds no free highatomic page and leaves it).
+ * After an order-MAX_PAGE_ORDER unit, the units are single pageblocks
+ * (order pageblock_order), so the reserve meets its limit exactly (the
+ * limit is a whole number of pageblocks).
  * Every unit goes back, one per failed reclaim, the order-MAX_PAGE_ORDER
  * unit last (reclaim gives back the lowest order first and would keep a
  * last single pageblock).
