@@ -29,13 +29,13 @@
  *     allocator must claim movable pageblocks for unmovable pages below
  *     pageblock order, or take single pages out of them;
  *  5. with the pipes still full, 128 and 64 KiB anonymous folios (orders
- *     5 and 4) faulted with PMD THPs off (and watermark_boost_factor 0,
- *     so fallbacks claim blocks without a boost), for at most half of
- *     COMPACTION_DIRECT_SECONDS: async direct compaction below pageblock
- *     order, which gives up an order-aligned block at the first page it
- *     cannot isolate (a pipe page, a mlocked page, a folio as large as its
- *     target) and puts back what it isolated there (make coverage:
- *     skip_on_failure had never run);
+ *     5 and 4) faulted with PMD THPs off (watermark_boost_factor 0 for
+ *     the second half: fallbacks claim blocks without a boost), for at
+ *     most half of COMPACTION_DIRECT_SECONDS: async direct compaction
+ *     below pageblock order, which gives up an order-aligned block at the
+ *     first page it cannot isolate (a pipe page, a mlocked page, a folio
+ *     as large as its target) and puts back what it isolated there (make
+ *     coverage: skip_on_failure had never run);
  *  6. a child faulting THPs is killed with SIGKILL once compact_stall
  *     shows it compacting (at most half of COMPACTION_DIRECT_SECONDS).
  *
@@ -234,14 +234,16 @@ static bool knobs_restored(struct knob *k, int n)
 }
 
 /*
- * Phase 5: anonymous folios of 128 and 64 KiB only; a fallback that
- * claims a block does not boost the watermarks (phase 4's did).
+ * Phase 5: anonymous folios of 128 and 64 KiB only; for its second half,
+ * a fallback that claims a block does not boost the watermarks.
  */
 static struct knob mthp_knobs[] = {
 	{ .path = THP_DIR "hugepages-128kB/enabled", .want = "always" },
 	{ .path = THP_DIR "hugepages-64kB/enabled", .want = "always" },
 	{ .path = THP_DIR "hugepages-2048kB/enabled", .want = "never" },
-	{ .path = "/proc/sys/vm/watermark_boost_factor", .want = "0" },
+};
+static struct knob no_boost = {
+	.path = "/proc/sys/vm/watermark_boost_factor", .want = "0"
 };
 #define MTHP_KNOBS	((int)(sizeof(mthp_knobs) / sizeof(mthp_knobs[0])))
 
@@ -266,13 +268,15 @@ static long mthp_faults(uint64_t **area, double seconds, long *stalls, long *fol
 {
 	long psize = sysconf(_SC_PAGESIZE), chunk = MTHP_KB * 1024 / psize;
 	long stall0, alloc0, written = 0, i;
+	bool boost_off = false;
 	double end;
 
 	*area = mmap(NULL, MTHP_MB * MB, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (*area == MAP_FAILED)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
-	if (knobs_set(mthp_knobs, MTHP_KNOBS)) {
+	if (knob_read(no_boost.path, no_boost.old, sizeof(no_boost.old)) ||
+	    knobs_set(mthp_knobs, MTHP_KNOBS)) {
 		munmap(*area, MTHP_MB * MB);
 		return -1;
 	}
@@ -280,12 +284,16 @@ static long mthp_faults(uint64_t **area, double seconds, long *stalls, long *fol
 	alloc0 = mthp_allocs();
 	end = mmg_now() + seconds;
 	for (i = 0; i < (long)(MTHP_MB * MB / psize) && mmg_now() < end; i += chunk) {
+		if (!boost_off && (i >= (long)(MTHP_MB * MB / psize / 2) ||
+				   mmg_now() > end - seconds / 2))
+			boost_off = !mmg_write_file(no_boost.path, no_boost.want);
 		(*area)[i * psize / 8] = i;
 		written = i + chunk;
 	}
 	*stalls = vmstat("compact_stall") - stall0;
 	*folios = mthp_allocs() - alloc0;
 	knobs_restore(mthp_knobs, MTHP_KNOBS);
+	knobs_restore(&no_boost, 1);
 	return written;
 }
 
@@ -476,9 +484,10 @@ int main(void)
 	if (mthp_written < 0)
 		ksft_test_result_skip("no mTHP knobs to restore\n");
 	else
-		ksft_test_result(knobs_restored(mthp_knobs, MTHP_KNOBS),
+		ksft_test_result(knobs_restored(mthp_knobs, MTHP_KNOBS) &&
+				 knobs_restored(&no_boost, 1),
 				 "128, 64 and 2048 KiB THPs and watermark_boost_factor restored to %s, %s, %s, %s\n",
 				 mthp_knobs[0].old, mthp_knobs[1].old, mthp_knobs[2].old,
-				 mthp_knobs[3].old);
+				 no_boost.old);
 	ksft_finished();
 }
