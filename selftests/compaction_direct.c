@@ -27,11 +27,11 @@
  *  4. unmovable allocations on the fragmented system: PIPES pipes of 1 MiB
  *     filled with data (pipe buffers are unmovable pages), so the
  *     allocator must claim movable pageblocks for unmovable pages below
- *     pageblock order, or take single pages out of them;
+ *     pageblock order, or take single pages out of them (the second
+ *     half with watermark_boost_factor 0: claims without a boost);
  *  5. with the pipes still full, 128 and 64 KiB anonymous folios (orders
- *     5 and 4) faulted with PMD THPs off (watermark_boost_factor 0 for
- *     the second half: fallbacks claim blocks without a boost), for at
- *     most half of COMPACTION_DIRECT_SECONDS: async direct compaction
+ *     5 and 4) faulted with PMD THPs off, for at most half of
+ *     COMPACTION_DIRECT_SECONDS: async direct compaction
  *     below pageblock order, which gives up an order-aligned block at the
  *     first page it cannot isolate (a pipe page, a mlocked page, a folio
  *     as large as its target) and puts back what it isolated there (make
@@ -128,6 +128,20 @@ static long isolated_after_refresh(void)
 
 static int fds[PIPES][2];
 
+/* A sysfs or sysctl setting a phase changes, and what it held before. */
+struct knob {
+	const char *path, *want;
+	char old[32];
+};
+
+/* Phase 4's second half: a fallback that claims a block boosts nothing. */
+static struct knob no_boost = {
+	.path = "/proc/sys/vm/watermark_boost_factor", .want = "0"
+};
+
+static int knobs_set(struct knob *k, int n);
+static void knobs_restore(struct knob *k, int n);
+
 /*
  * Fills PIPES pipes of 1 MiB with a pattern (unmovable pages taken while
  * memory is fragmented) and runs the free-page audit with them full.
@@ -141,6 +155,8 @@ static unsigned long pipes_fill(void)
 	int p, k;
 
 	for (p = 0; p < PIPES; p++) {
+		if (p == PIPES / 2 && knobs_set(&no_boost, 1))
+			ksft_print_msg("no %s: the watermarks boost all along\n", no_boost.path);
 		if (pipe2(fds[p], O_NONBLOCK)) {
 			fds[p][0] = fds[p][1] = -1;
 			continue;
@@ -151,6 +167,7 @@ static unsigned long pipes_fill(void)
 		while ((n = write(fds[p][1], buf, sizeof(buf))) > 0)
 			bytes += n;
 	}
+	knobs_restore(&no_boost, 1);
 	mmg_report_audit("the pipes full");
 	return bytes;
 }
@@ -174,12 +191,6 @@ static long pipes_drain(void)
 	}
 	return wrong;
 }
-
-/* A sysfs or sysctl setting a phase changes, and what it held before. */
-struct knob {
-	const char *path, *want;
-	char old[32];
-};
 
 /* The value of @path: the word in brackets of a selection, else the text. */
 static int knob_read(const char *path, char *out, size_t len)
@@ -233,18 +244,13 @@ static bool knobs_restored(struct knob *k, int n)
 	return true;
 }
 
-/*
- * Phase 5: anonymous folios of 128 and 64 KiB only; for its second half,
- * a fallback that claims a block does not boost the watermarks.
- */
+/* Phase 5: anonymous folios of 128 and 64 KiB only. */
 static struct knob mthp_knobs[] = {
 	{ .path = THP_DIR "hugepages-128kB/enabled", .want = "always" },
 	{ .path = THP_DIR "hugepages-64kB/enabled", .want = "always" },
 	{ .path = THP_DIR "hugepages-2048kB/enabled", .want = "never" },
 };
-static struct knob no_boost = {
-	.path = "/proc/sys/vm/watermark_boost_factor", .want = "0"
-};
+
 #define MTHP_KNOBS	((int)(sizeof(mthp_knobs) / sizeof(mthp_knobs[0])))
 
 /* Anonymous folios of 128 and 64 KiB faulted in so far. */
@@ -268,15 +274,13 @@ static long mthp_faults(uint64_t **area, double seconds, long *stalls, long *fol
 {
 	long psize = sysconf(_SC_PAGESIZE), chunk = MTHP_KB * 1024 / psize;
 	long stall0, alloc0, written = 0, i;
-	bool boost_off = false;
 	double end;
 
 	*area = mmap(NULL, MTHP_MB * MB, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (*area == MAP_FAILED)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
-	if (knob_read(no_boost.path, no_boost.old, sizeof(no_boost.old)) ||
-	    knobs_set(mthp_knobs, MTHP_KNOBS)) {
+	if (knobs_set(mthp_knobs, MTHP_KNOBS)) {
 		munmap(*area, MTHP_MB * MB);
 		return -1;
 	}
@@ -284,16 +288,12 @@ static long mthp_faults(uint64_t **area, double seconds, long *stalls, long *fol
 	alloc0 = mthp_allocs();
 	end = mmg_now() + seconds;
 	for (i = 0; i < (long)(MTHP_MB * MB / psize) && mmg_now() < end; i += chunk) {
-		if (!boost_off && (i >= (long)(MTHP_MB * MB / psize / 2) ||
-				   mmg_now() > end - seconds / 2))
-			boost_off = !mmg_write_file(no_boost.path, no_boost.want);
 		(*area)[i * psize / 8] = i;
 		written = i + chunk;
 	}
 	*stalls = vmstat("compact_stall") - stall0;
 	*folios = mthp_allocs() - alloc0;
 	knobs_restore(mthp_knobs, MTHP_KNOBS);
-	knobs_restore(&no_boost, 1);
 	return written;
 }
 
