@@ -79,25 +79,6 @@
 #define SHMEM_MB	32
 #define TESTS		9
 
-/* A /proc/vmstat item, -1 if missing. */
-static long vmstat(const char *name)
-{
-	char line[128];
-	size_t len = strlen(name);
-	long v = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ' ') {
-			v = atol(line + len + 1);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 /* The word of "[always] defer ..." in brackets, copied into @out. */
 static int selected(const char *text, char *out, size_t len)
 {
@@ -118,7 +99,7 @@ static long isolated_after_refresh(void)
 
 	for (i = 0; i < 50; i++) {
 		mmg_write_file("/proc/sys/vm/stat_refresh", "1");
-		n = vmstat("nr_isolated_anon") + vmstat("nr_isolated_file");
+		n = mmg_vmstat("nr_isolated_anon") + mmg_vmstat("nr_isolated_file");
 		if (n == 0)
 			break;
 		usleep(100000);
@@ -284,14 +265,14 @@ static long mthp_faults(uint64_t **area, double seconds, long *stalls, long *fol
 		munmap(*area, MTHP_MB * MB);
 		return -1;
 	}
-	stall0 = vmstat("compact_stall");
+	stall0 = mmg_vmstat("compact_stall");
 	alloc0 = mthp_allocs();
 	end = mmg_now() + seconds;
 	for (i = 0; i < (long)(MTHP_MB * MB / psize) && mmg_now() < end; i += chunk) {
 		(*area)[i * psize / 8] = i;
 		written = i + chunk;
 	}
-	*stalls = vmstat("compact_stall") - stall0;
+	*stalls = mmg_vmstat("compact_stall") - stall0;
 	*folios = mthp_allocs() - alloc0;
 	knobs_restore(mthp_knobs, MTHP_KNOBS);
 	return written;
@@ -308,7 +289,7 @@ static long mthp_faults(uint64_t **area, double seconds, long *stalls, long *fol
  */
 static long killed_while_compacting(double seconds)
 {
-	long stall0 = vmstat("compact_stall"), stalls;
+	long stall0 = mmg_vmstat("compact_stall"), stalls;
 	int go[2], status;
 	double end;
 	pid_t pid;
@@ -340,9 +321,9 @@ static long killed_while_compacting(double seconds)
 		c = 0;
 	close(go[0]);
 	end = mmg_now() + seconds;
-	while (c && vmstat("compact_stall") < stall0 + 2 && mmg_now() < end)
+	while (c && mmg_vmstat("compact_stall") < stall0 + 2 && mmg_now() < end)
 		usleep(1000);
-	stalls = vmstat("compact_stall") - stall0;
+	stalls = mmg_vmstat("compact_stall") - stall0;
 	kill(pid, SIGKILL);
 	if (waitpid(pid, &status, 0) != pid || !WIFSIGNALED(status) ||
 	    WTERMSIG(status) != SIGKILL)
@@ -412,16 +393,16 @@ int main(void)
 	if (knobs_set(compact_knobs, COMPACT_KNOBS))
 		ksft_exit_fail_msg("no %s or %s\n", compact_knobs[0].path,
 				   compact_knobs[1].path);
-	stall0 = vmstat("compact_stall");
-	moved0 = vmstat("compact_migrate_scanned");
+	stall0 = mmg_vmstat("compact_stall");
+	moved0 = mmg_vmstat("compact_migrate_scanned");
 	end = mmg_now() + seconds;
 	for (i = 0; i < thp_pages && mmg_now() < end; i += 2 * MB / psize) {
 		thp[i * psize / 8] = i;
 		written = i + 1;
 		faults++;
 	}
-	stall = vmstat("compact_stall");
-	moved = vmstat("compact_migrate_scanned");
+	stall = mmg_vmstat("compact_stall");
+	moved = mmg_vmstat("compact_migrate_scanned");
 	if (stall <= stall0)
 		ksft_test_result_skip("no direct compaction: compact_stall stayed %ld (%lu THP faults)\n",
 				      stall, faults);

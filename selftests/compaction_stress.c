@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "kselftest.h"
+#include "mmguard_util.h"
 
 #define THP		(2UL << 20)
 #define FRAG_SIZE	(64UL << 20)
@@ -58,24 +59,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* A /proc/vmstat item, -1 if missing. */
-static long vmstat(const char *name)
-{
-	FILE *f = fopen("/proc/vmstat", "r");
-	char key[64];
-	long val, ret = -1;
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %ld", key, &val) == 2)
-		if (!strcmp(key, name)) {
-			ret = val;
-			break;
-		}
-	fclose(f);
-	return ret;
 }
 
 static bool write_str(const char *path, const char *s)
@@ -279,10 +262,10 @@ int main(void)
 		cpus = 1;
 	if (cpus > MAX_TASKS - 3)
 		cpus = MAX_TASKS - 3;
-	mig0 = vmstat("compact_migrate_scanned");
-	thp0 = vmstat("thp_fault_alloc");
-	cmig0 = vmstat("pgmigrate_success");
-	iso0 = vmstat("compact_isolated");
+	mig0 = mmg_vmstat("compact_migrate_scanned");
+	thp0 = mmg_vmstat("thp_fault_alloc");
+	cmig0 = mmg_vmstat("pgmigrate_success");
+	iso0 = mmg_vmstat("compact_isolated");
 
 	write_str("/proc/sys/vm/compaction_proactiveness", "100");
 	if (pipe(fds))
@@ -346,10 +329,10 @@ int main(void)
 	close(fds[0]);
 	write_str("/proc/sys/vm/compaction_proactiveness", proactive);
 
-	mig1 = vmstat("compact_migrate_scanned");
-	thp1 = vmstat("thp_fault_alloc");
-	cmig1 = vmstat("pgmigrate_success");
-	iso1 = vmstat("compact_isolated");
+	mig1 = mmg_vmstat("compact_migrate_scanned");
+	thp1 = mmg_vmstat("thp_fault_alloc");
+	cmig1 = mmg_vmstat("pgmigrate_success");
+	iso1 = mmg_vmstat("compact_isolated");
 	ksft_print_msg("%d tasks, %.0f s: %lu THPs mapped, %lu forks, %lu compact_memory writes, "
 		       "%lu memory blocks offlined (%lu onlined again), "
 		       "compact_migrate_scanned +%ld, compact_isolated +%ld, pgmigrate_success +%ld, "
@@ -371,8 +354,8 @@ int main(void)
 	for (refreshes = 1; refreshes <= 50; refreshes++) {
 		if (!write_str("/proc/sys/vm/stat_refresh", "1"))
 			ksft_print_msg("stat_refresh: %s\n", strerror(errno));
-		anon = vmstat("nr_isolated_anon");
-		file = vmstat("nr_isolated_file");
+		anon = mmg_vmstat("nr_isolated_anon");
+		file = mmg_vmstat("nr_isolated_file");
 		if (!anon && !file)
 			break;
 		usleep(100000);

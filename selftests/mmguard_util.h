@@ -83,6 +83,24 @@ static inline long mmg_meminfo_kb(const char *field)
 	return -1;
 }
 
+/* A /proc/vmstat item, -1 if missing. */
+static inline long mmg_vmstat(const char *name)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	char key[64];
+	long val, ret = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &val) == 2)
+		if (!strcmp(key, name)) {
+			ret = val;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
 /*
  * Writes "offline" to a memory block's @state file from a child killed
  * after @seconds (the signal makes offline_pages() give up and roll back):

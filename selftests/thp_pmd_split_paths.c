@@ -508,25 +508,6 @@ static int case_young_pmd(void)
 	return ret;
 }
 
-/* A /proc/vmstat item, -1 if missing. */
-static long vmstat(const char *name)
-{
-	FILE *f = fopen("/proc/vmstat", "r");
-	size_t len = strlen(name);
-	char line[128];
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ' ') {
-			v = atol(line + len + 1);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 /*
  * Two pages of a PMD-mapped THP unmapped one after the other: the first
  * munmap() splits the PMD and leaves the folio partially mapped, which
@@ -537,7 +518,7 @@ static long vmstat(const char *name)
 static int case_partial_unmap(void)
 {
 	char *p = thp_filled();
-	long before = vmstat("thp_deferred_split_page"), queued;
+	long before = mmg_vmstat("thp_deferred_split_page"), queued;
 	unsigned long i;
 	int ret = PASS;
 
@@ -551,7 +532,7 @@ static int case_partial_unmap(void)
 		munmap(p, THP);
 		return fail("munmap: %s", strerror(errno));
 	}
-	queued = vmstat("thp_deferred_split_page") - before;
+	queued = mmg_vmstat("thp_deferred_split_page") - before;
 	if (queued != 1)
 		ret = fail("thp_deferred_split_page grew by %ld, not 1", queued);
 	for (i = 0; i < nr_pages && ret == PASS; i++)
