@@ -31,11 +31,11 @@
  *     half with watermark_boost_factor 0: claims without a boost);
  *  5. with the pipes still full, 128 and 64 KiB anonymous folios (orders
  *     5 and 4) faulted with PMD THPs off, for at most half of
- *     COMPACTION_DIRECT_SECONDS: async direct compaction
- *     below pageblock order, which gives up an order-aligned block at the
- *     first page it cannot isolate (a pipe page, a mlocked page, a folio
- *     as large as its target) and puts back what it isolated there (make
- *     coverage: skip_on_failure had never run);
+ *     COMPACTION_DIRECT_SECONDS: async direct compaction below pageblock
+ *     order, which gives up an order-aligned block at the first page it
+ *     cannot isolate (a pipe page, a mlocked page, a folio as large as
+ *     its target) and puts back what it isolated there (make coverage:
+ *     skip_on_failure had never run);
  *  6. a child faulting THPs is killed with SIGKILL once compact_stall
  *     shows it compacting (at most half of COMPACTION_DIRECT_SECONDS).
  *
