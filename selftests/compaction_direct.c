@@ -107,71 +107,11 @@ static long isolated_after_refresh(void)
 	return n;
 }
 
-static int fds[PIPES][2];
-
 /* A sysfs or sysctl setting a phase changes, and what it held before. */
 struct knob {
 	const char *path, *want;
 	char old[32];
 };
-
-/* Phase 4's second half: a fallback that claims a block boosts nothing. */
-static struct knob no_boost = {
-	.path = "/proc/sys/vm/watermark_boost_factor", .want = "0"
-};
-
-static int knobs_set(struct knob *k, int n);
-static void knobs_restore(struct knob *k, int n);
-
-/*
- * Fills PIPES pipes of 1 MiB with a pattern (unmovable pages taken while
- * memory is fragmented) and runs the free-page audit with them full.
- * Returns the bytes written.
- */
-static unsigned long pipes_fill(void)
-{
-	static unsigned char buf[65536];
-	unsigned long bytes = 0;
-	ssize_t n;
-	int p, k;
-
-	for (p = 0; p < PIPES; p++) {
-		if (p == PIPES / 2 && knobs_set(&no_boost, 1))
-			ksft_print_msg("no %s: the watermarks boost all along\n", no_boost.path);
-		if (pipe2(fds[p], O_NONBLOCK)) {
-			fds[p][0] = fds[p][1] = -1;
-			continue;
-		}
-		fcntl(fds[p][1], F_SETPIPE_SZ, (int)MB);
-		for (k = 0; k < (int)sizeof(buf); k++)
-			buf[k] = (unsigned char)(p + k);
-		while ((n = write(fds[p][1], buf, sizeof(buf))) > 0)
-			bytes += n;
-	}
-	knobs_restore(&no_boost, 1);
-	mmg_report_audit("the pipes full");
-	return bytes;
-}
-
-/* Reads every pipe back and closes it: the bytes that came back wrong. */
-static long pipes_drain(void)
-{
-	static unsigned char buf[65536];
-	long wrong = 0;
-	ssize_t n;
-	int p, k;
-
-	for (p = 0; p < PIPES; p++) {
-		if (fds[p][0] < 0)
-			continue;
-		while ((n = read(fds[p][0], buf, sizeof(buf))) > 0)
-			for (k = 0; k < n; k++)
-				wrong += buf[k] != (unsigned char)(p + k);
-		close(fds[p][0]);
-		close(fds[p][1]);
-	}
-	return wrong;
-}
 
 /* The value of @path: the word in brackets of a selection, else the text. */
 static int knob_read(const char *path, char *out, size_t len)
@@ -223,6 +163,63 @@ static bool knobs_restored(struct knob *k, int n)
 		if (knob_read(k[i].path, now, sizeof(now)) || strcmp(now, k[i].old))
 			return false;
 	return true;
+}
+
+static int fds[PIPES][2];
+
+/* Phase 4's second half: a fallback that claims a block boosts nothing. */
+static struct knob no_boost = {
+	.path = "/proc/sys/vm/watermark_boost_factor", .want = "0"
+};
+
+/*
+ * Fills PIPES pipes of 1 MiB with a pattern (unmovable pages taken while
+ * memory is fragmented) and runs the free-page audit with them full.
+ * Returns the bytes written.
+ */
+static unsigned long pipes_fill(void)
+{
+	static unsigned char buf[65536];
+	unsigned long bytes = 0;
+	ssize_t n;
+	int p, k;
+
+	for (p = 0; p < PIPES; p++) {
+		if (p == PIPES / 2 && knobs_set(&no_boost, 1))
+			ksft_print_msg("no %s: the watermarks boost all along\n", no_boost.path);
+		if (pipe2(fds[p], O_NONBLOCK)) {
+			fds[p][0] = fds[p][1] = -1;
+			continue;
+		}
+		fcntl(fds[p][1], F_SETPIPE_SZ, (int)MB);
+		for (k = 0; k < (int)sizeof(buf); k++)
+			buf[k] = (unsigned char)(p + k);
+		while ((n = write(fds[p][1], buf, sizeof(buf))) > 0)
+			bytes += n;
+	}
+	knobs_restore(&no_boost, 1);
+	mmg_report_audit("the pipes full");
+	return bytes;
+}
+
+/* Reads every pipe back and closes it: the bytes that came back wrong. */
+static long pipes_drain(void)
+{
+	static unsigned char buf[65536];
+	long wrong = 0;
+	ssize_t n;
+	int p, k;
+
+	for (p = 0; p < PIPES; p++) {
+		if (fds[p][0] < 0)
+			continue;
+		while ((n = read(fds[p][0], buf, sizeof(buf))) > 0)
+			for (k = 0; k < n; k++)
+				wrong += buf[k] != (unsigned char)(p + k);
+		close(fds[p][0]);
+		close(fds[p][1]);
+	}
+	return wrong;
 }
 
 /* Phase 5: anonymous folios of 128 and 64 KiB only. */
@@ -459,16 +456,15 @@ int main(void)
 		munmap(mthp, MTHP_MB * MB);
 	isolated = isolated_after_refresh();
 	ksft_test_result(isolated == 0, "nr_isolated_anon + nr_isolated_file back to 0 (%ld)\n", isolated);
-	ksft_test_result(knobs_restored(compact_knobs, COMPACT_KNOBS),
-			 "defrag and compact_unevictable_allowed restored to %s, %s\n",
-			 compact_knobs[0].old, compact_knobs[1].old);
+	ksft_test_result(knobs_restored(compact_knobs, COMPACT_KNOBS) &&
+			 knobs_restored(&no_boost, 1),
+			 "defrag, compact_unevictable_allowed and watermark_boost_factor restored to %s, %s, %s\n",
+			 compact_knobs[0].old, compact_knobs[1].old, no_boost.old);
 	if (mthp_written < 0)
 		ksft_test_result_skip("no mTHP knobs to restore\n");
 	else
-		ksft_test_result(knobs_restored(mthp_knobs, MTHP_KNOBS) &&
-				 knobs_restored(&no_boost, 1),
-				 "128, 64 and 2048 KiB THPs and watermark_boost_factor restored to %s, %s, %s, %s\n",
-				 mthp_knobs[0].old, mthp_knobs[1].old, mthp_knobs[2].old,
-				 no_boost.old);
+		ksft_test_result(knobs_restored(mthp_knobs, MTHP_KNOBS),
+				 "128, 64 and 2048 KiB THPs restored to %s, %s, %s\n",
+				 mthp_knobs[0].old, mthp_knobs[1].old, mthp_knobs[2].old);
 	ksft_finished();
 }
