@@ -12,6 +12,20 @@
  * nr_reserved_highatomic, under zone->lock) must show zero drift and no
  * misplaced free page before, during and after.
  *
+ * Then, with the load gone, the whole CMA area is allocated in 8 MiB
+ * pieces after the test's own anonymous memory has filled a quarter of it
+ * (movable allocations go to CMA once its free pages are more than half of
+ * the zone's), so cma_alloc() has to migrate every one of those pages.
+ * alloc_contig_range() feeds /proc/vmstat's compact_isolated from both of
+ * its scanners: the migrate side (isolate_migratepages_block()) counts each
+ * page it takes off an LRU, the free side (isolate_freepages_range()) each
+ * page of a range it hands out.  So compact_isolated must grow by at least
+ * the pages allocated plus the pages migrated (pgmigrate_success; nothing
+ * else migrates then, and compaction, if it runs beside, adds at least as
+ * much to compact_isolated as to pgmigrate_success).  A migrate scanner
+ * that stopped counting (`make mutate`'s
+ * isolate_migratepages_block:negate_cond:1344) passed every other suite.
+ *
  * Needs root, debugfs, a CMA area of at least 8 MiB (boot with cma=256M)
  * and the mmguard KUnit build (for the audit file); otherwise it skips.
  * Bounded: each offline attempt is killed after OFFLINE_SECONDS.
@@ -43,6 +57,8 @@
 #define OFFLINE_TRIES	6
 #define OFFLINE_SECONDS	10
 #define MAX_LOADERS	16
+#define FILL_STEP	(16UL << 20)
+#define MAX_FILL	256
 
 static long page_size;
 static size_t load_bytes;	/* per loader: together 70 % of the RAM */
@@ -144,6 +160,77 @@ static int cma_cycle(const char *dir, long pages)
 	return 1;
 }
 
+/*
+ * Anonymous memory in FILL_STEP pieces until a quarter of the CMA area is
+ * in use or MemFree is down to an eighth of MemTotal; into @fill, returns
+ * the pieces.
+ */
+static int fill_cma(char **fill)
+{
+	long cma_total = mmg_meminfo_kb("CmaTotal"), floor = mmg_meminfo_kb("MemTotal") / 8;
+	int n = 0;
+
+	while (n < MAX_FILL && mmg_meminfo_kb("CmaFree") > cma_total / 4 * 3 &&
+	       mmg_meminfo_kb("MemFree") > floor + (long)(FILL_STEP >> 10)) {
+		fill[n] = mmap(NULL, FILL_STEP, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (fill[n] == MAP_FAILED)
+			break;
+		memset(fill[n++], 0x3c, FILL_STEP);
+	}
+	return n;
+}
+
+/*
+ * The whole CMA area at @dir in @pages pieces, held, then freed; the
+ * pieces that came into @ok.  -1 if "free" refused what "alloc" gave.
+ */
+static int take_cma_area(const char *dir, long pages, long *ok)
+{
+	char path[PATH_MAX + 8], count[32];	/* @dir + "/alloc" */
+	long i, n;
+
+	snprintf(path, sizeof(path), "%s/count", dir);
+	n = mmg_read_long(path, 10) / pages;
+	snprintf(count, sizeof(count), "%ld", pages);
+	snprintf(path, sizeof(path), "%s/alloc", dir);
+	for (*ok = 0, i = 0; i < n; i++)
+		*ok += !mmg_write_file(path, count);
+	snprintf(path, sizeof(path), "%s/free", dir);
+	for (i = 0; i < *ok; i++)
+		if (mmg_write_file(path, count))
+			return -1;
+	return 0;
+}
+
+/* Phase 3: compact_isolated counts what cma_alloc() isolates. */
+static void check_cma_isolated(const char *dir, long pages)
+{
+	long isolated, migrated, cma_used, ok;
+	char *fill[MAX_FILL];
+	int n, i, ret;
+
+	if (mmg_vmstat("compact_isolated") < 0 || mmg_vmstat("pgmigrate_success") < 0) {
+		ksft_test_result_skip("CMA: no compact_isolated or pgmigrate_success in /proc/vmstat\n");
+		return;
+	}
+	n = fill_cma(fill);
+	cma_used = mmg_meminfo_kb("CmaTotal") - mmg_meminfo_kb("CmaFree");
+	isolated = mmg_vmstat("compact_isolated");
+	migrated = mmg_vmstat("pgmigrate_success");
+	ret = take_cma_area(dir, pages, &ok);
+	isolated = mmg_vmstat("compact_isolated") - isolated;
+	migrated = mmg_vmstat("pgmigrate_success") - migrated;
+	for (i = 0; i < n; i++)
+		munmap(fill[i], FILL_STEP);
+	ksft_print_msg("CMA: %d MiB filled, %ld KiB of the area in use, %ld pieces of %ld pages taken\n",
+		       n * (int)(FILL_STEP >> 20), cma_used, ok, pages);
+	/* Without a migration the sum says nothing about the migrate side. */
+	ksft_test_result(!ret && migrated > 0 && isolated >= ok * pages + migrated,
+			 "CMA: compact_isolated +%ld, at least the %ld pages allocated + the %ld migrated (> 0)%s\n",
+			 isolated, ok * pages, migrated, ret ? "; free refused" : "");
+}
+
 /* Cycle up to OFFLINE_TRIES blocks, highest first; -1 if one stays off. */
 static int cycle_memory_blocks(int *offlined, int *refused, int *timeouts)
 {
@@ -204,7 +291,7 @@ int main(void)
 		ksft_exit_skip("no " MMG_AUDIT_FILE " (mmguard KUnit build with DEBUG_FS)\n");
 	if (!find_cma_area(area, sizeof(area)))
 		ksft_exit_skip("no CMA area of 8 MiB in " CMA_DIR " (boot with cma=256M)\n");
-	ksft_set_plan(5);
+	ksft_set_plan(6);
 	ksft_print_msg("CMA area %s, %d rounds of %ld pages\n", area, ROUNDS,
 		       pages);
 
@@ -247,5 +334,6 @@ int main(void)
 	mmg_report_audit("under the load");
 	stop_loaders(loaders, nloaders);
 	mmg_report_audit("after the load");
+	check_cma_isolated(area, pages);
 	ksft_finished();
 }

@@ -10,15 +10,20 @@
  *  - pages this test makes, found through /proc/self/pagemap after
  *    /proc/sys/vm/drop_caches has drained every CPU's LRU batches
  *    (lru_add_drain_all()): a written anonymous page, an mlocked one, the
- *    head and a tail of an anonymous THP, the shared zero page and the huge
- *    zero page, each with the bits it must have and the bits it must not.
+ *    head and a tail of an anonymous THP, the shared zero page, the huge
+ *    zero page and a KSM page (two identical MADV_MERGEABLE pages that ksmd
+ *    merged into one PFN), each with the bits it must have and the bits it
+ *    must not.
  *
  * Added for `make mutate` (Documentation/mutate.md): deleting the line of
  * stable_page_flags() that sets one of these bits, or shifting it onto its
  * neighbour (KPF_ANON onto KPF_MMAP, KPF_THP onto KPF_HWPOISON), survived
- * every other suite. Needs root (PFNs in pagemap and /proc/kpageflags need
- * CAP_SYS_ADMIN). A page that did not come (no THP, no huge zero page) is a
- * skip, said so. Output is kselftest TAP.
+ * every other suite; the KSM page is the positive half of 0024 (a KSM page
+ * still has KPF_KSM) and kills the mutant that shifts that bit. Needs root
+ * (PFNs in pagemap and /proc/kpageflags need CAP_SYS_ADMIN). A page that
+ * did not come (no THP, no huge zero page, no CONFIG_KSM) is a skip, said
+ * so; two identical pages that a running ksmd does not merge are a failure.
+ * Output is kselftest TAP.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -47,6 +52,9 @@
 #define PM_PFN_MASK	(BIT(55) - 1)
 #define THP_SIZE	(2UL << 20)
 #define CHUNK		4096
+#define KSM_DIR		"/sys/kernel/mm/ksm"
+/* ksmd needs two scans of two pages; under TCG that is milliseconds. */
+#define KSM_SECONDS	20
 
 /* Bits no page this test makes may have. */
 #define NEVER	(BIT(KPF_HUGE) | BIT(KPF_HWPOISON) | BIT(KPF_KSM) | BIT(KPF_SLAB) | \
@@ -164,6 +172,65 @@ static char *aligned_thp_range(void)
 	return p;
 }
 
+/*
+ * Two identical pages in a MADV_MERGEABLE range, for ksmd to merge into
+ * one KSM page: 0 and the first page in @out once pagemap shows both at one
+ * PFN, 1 (skip) without KSM, -1 if ksmd did not merge them in KSM_SECONDS;
+ * @why says which.  ksmd's knobs are put back as they were (a stopped ksmd
+ * leaves merged pages merged).
+ */
+static int ksm_page(volatile char **out, char *why, size_t len)
+{
+	static const char *const knob[] = { "run", "pages_to_scan", "sleep_millisecs" };
+	static const char *const want[] = { "1", "1000", "0" };
+	char saved[3][32], path[64];
+	volatile char *p;
+	bool merged = false;
+	unsigned int i;
+	double end;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), KSM_DIR "/%s", knob[i]);
+		if (mmg_read_file(path, saved[i], sizeof(saved[i])) < 0) {
+			snprintf(why, len, "no %s (no CONFIG_KSM)", path);
+			return 1;
+		}
+	}
+	p = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	madvise((void *)p, 2 * page_size, MADV_NOHUGEPAGE);
+	if (madvise((void *)p, 2 * page_size, MADV_MERGEABLE)) {
+		snprintf(why, len, "MADV_MERGEABLE: %s", strerror(errno));
+		return 1;
+	}
+	/* The same bytes in both pages, unlike any other page's. */
+	for (i = 0; i < 2; i++)
+		snprintf((char *)p + i * page_size, page_size,
+			 "mmguard kpageflags_types KSM page of pid %d", (int)getpid());
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), KSM_DIR "/%s", knob[i]);
+		if (mmg_write_file(path, want[i]))
+			ksft_exit_fail_msg("%s: %s\n", path, strerror(errno));
+	}
+	end = mmg_now() + KSM_SECONDS;
+	while (!merged && mmg_now() < end) {
+		merged = pfn_at((const void *)p) &&
+			 pfn_at((const void *)p) == pfn_at((const void *)(p + page_size));
+		if (!merged)
+			usleep(10000);
+	}
+	for (i = 3; i-- > 0;) {
+		snprintf(path, sizeof(path), KSM_DIR "/%s", knob[i]);
+		if (mmg_write_file(path, saved[i]))
+			ksft_exit_fail_msg("restoring %s: %s\n", path, strerror(errno));
+	}
+	*out = p;
+	snprintf(why, len, "ksmd did not merge two identical pages in %d s", KSM_SECONDS);
+	return merged ? 0 : -1;
+}
+
 int main(void)
 {
 	static const struct {
@@ -176,15 +243,17 @@ int main(void)
 	const unsigned int nglobal = sizeof(global) / sizeof(global[0]);
 	int bits[sizeof(global) / sizeof(global[0])];
 	uint64_t counts[sizeof(global) / sizeof(global[0])] = { 0 }, total;
-	volatile char *anon, *locked, *zero, *thp, *hzero, *hzero2;
+	volatile char *anon, *locked, *zero, *thp, *hzero, *hzero2, *ksm = NULL;
 	bool have_zero, have_thp, have_hzero;
+	char ksm_why[128];
+	int ksm_state;
 	long free_pages;
 	unsigned int i;
 
 	ksft_print_header();
-	ksft_set_plan(nglobal + 6);
+	ksft_set_plan(nglobal + 7);
 	if (geteuid() != 0) {
-		for (i = 0; i < nglobal + 6; i++)
+		for (i = 0; i < nglobal + 7; i++)
 			ksft_test_result_skip("needs root\n");
 		ksft_finished();
 	}
@@ -237,6 +306,7 @@ int main(void)
 	have_thp = one_huge_block(thp);
 	have_hzero = one_huge_block(hzero) &&
 		     pfn_at((const void *)hzero) == pfn_at((const void *)hzero2);
+	ksm_state = ksm_page(&ksm, ksm_why, sizeof(ksm_why));
 
 	/* lru_add_drain_all(): every page made above is on its LRU list now. */
 	if (mmg_write_file("/proc/sys/vm/drop_caches", "1"))
@@ -281,6 +351,16 @@ int main(void)
 		expect("the huge zero page", hzero,
 		       BIT(KPF_ZERO_PAGE) | BIT(KPF_THP) | BIT(KPF_COMPOUND_HEAD),
 		       NEVER | BIT(KPF_ANON) | BIT(KPF_MMAP) | BIT(KPF_LRU) | BIT(KPF_COMPOUND_TAIL));
+
+	/* A KSM page is anonymous and mapped, KPF_KSM, and order 0. */
+	if (ksm_state > 0)
+		ksft_test_result_skip("a KSM page: %s\n", ksm_why);
+	else if (ksm_state < 0)
+		ksft_test_result_fail("a KSM page: %s\n", ksm_why);
+	else
+		expect("a KSM page", ksm, BIT(KPF_KSM) | BIT(KPF_ANON) | BIT(KPF_MMAP),
+		       (NEVER & ~BIT(KPF_KSM)) | BIT(KPF_COMPOUND_HEAD) | BIT(KPF_COMPOUND_TAIL) |
+		       BIT(KPF_THP) | BIT(KPF_ZERO_PAGE));
 	close(pagemap_fd);
 	close(kflags_fd);
 	ksft_finished();
