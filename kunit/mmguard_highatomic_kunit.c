@@ -52,6 +52,11 @@
 /* Pageblock units the limit case may reserve (1 % of a zone). */
 #define MMGUARD_HA_UNITS	32
 
+/* Order-0, direct reclaim until it gives up, never the OOM killer. */
+#define MMGUARD_GFP_RECLAIM_MAYFAIL \
+	(__GFP_DIRECT_RECLAIM | __GFP_IO | __GFP_FS | __GFP_RETRY_MAYFAIL | \
+	 __GFP_NOWARN)
+
 /* Pages the stash shrinker hands to reclaim; each failed reclaim needs some. */
 #define MMGUARD_STASH_PAGES	1024
 
@@ -514,6 +519,48 @@ static void mmguard_isolated_reserve_stays_reserved(struct kunit *test)
 }
 #endif
 
+/*
+ * The last pageblock of a reserve is kept through a failed reclaim
+ * (unreserve_highatomic_pageblock(ac, false) passes over a zone with one
+ * block or less) and given up only before the OOM path:
+ * should_reclaim_retry() unreserves with force once no zone can meet the
+ * min watermark even with everything reclaimable.  An order-0
+ * __GFP_RETRY_MAYFAIL allocation with the min watermark above the free
+ * pages gets there after at most two reclaim passes, and fails without
+ * the OOM killer (RETRY_MAYFAIL); the stash is gone first, so reclaim has
+ * nothing to give.
+ */
+static void mmguard_last_reserve_block_goes_only_before_oom(struct kunit *test)
+{
+	struct mmguard_ha_ctx *ctx = test->priv;
+	struct page *page;
+
+	ctx->small = mmguard_ha_alloc(ctx, pageblock_order - 1);
+	if (!ctx->small)
+		kunit_skip(test, "no order-%d page for a __GFP_HIGH allocation",
+			   pageblock_order - 1);
+	ctx->zone = page_zone(ctx->small);
+	mmguard_ha_expect_reserved(test, ctx->zone, pageblock_nr_pages,
+				   "after the pageblock reserve");
+	__free_pages(ctx->small, pageblock_order - 1);
+	ctx->small = NULL;
+
+	mmguard_ha_fail_reclaim(test, ctx);
+	mmguard_ha_expect_reserved(test, ctx->zone, pageblock_nr_pages,
+				   "after a failed reclaim (the last block is kept)");
+
+	mmguard_stash_free(ctx);
+	mmguard_ha_raise_wmarks(ctx, WMARK_MIN);
+	page = alloc_pages(MMGUARD_GFP_RECLAIM_MAYFAIL, 0);
+	mmguard_ha_restore_wmarks(ctx);
+	if (page)
+		__free_page(page);
+	KUNIT_EXPECT_NULL_MSG(test, page,
+			      "an order-0 allocation above the min watermark succeeded");
+	mmguard_ha_expect_reserved(test, ctx->zone, 0,
+				   "after reclaim gave up (before the OOM path)");
+}
+
 static struct kunit_case mmguard_highatomic_cases[] = {
 	KUNIT_CASE(mmguard_reserve_and_release_through_the_allocator),
 	KUNIT_CASE(mmguard_partly_used_reserve_goes_back_by_block),
@@ -521,6 +568,7 @@ static struct kunit_case mmguard_highatomic_cases[] = {
 #ifdef CONFIG_MEMORY_ISOLATION
 	KUNIT_CASE(mmguard_isolated_reserve_stays_reserved),
 #endif
+	KUNIT_CASE(mmguard_last_reserve_block_goes_only_before_oom),
 	{}
 };
 

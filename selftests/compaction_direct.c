@@ -22,8 +22,11 @@
  *     MLOCK_MB are mlocked, and compact_unevictable_allowed is 0 from
  *     phase 3 to 6, so compaction meets pages it may not isolate;
  *  3. THP faults with transparent_hugepage/defrag "always" (restored at
- *     the end) on THP_MB of MADV_HUGEPAGE memory, for at most
- *     COMPACTION_DIRECT_SECONDS (default 10) seconds;
+ *     the end) on MADV_HUGEPAGE memory, for at most
+ *     COMPACTION_DIRECT_SECONDS (default 10) seconds: THP_BEYOND_MB more
+ *     than the free blocks of 2 MiB or more (/proc/buddyinfo) can hold,
+ *     so at least that much has to be compacted whatever the fill left
+ *     free (the CMA area's share of it varies from boot to boot);
  *  4. unmovable allocations on the fragmented system: PIPES pipes of 1 MiB
  *     filled with data (pipe buffers are unmovable pages), so the
  *     allocator must claim movable pageblocks for unmovable pages below
@@ -67,7 +70,9 @@
 #include "mmguard_free_audit.h"
 
 #define MARGIN_MB	96
-#define THP_MB		256
+#define THP_MB		256	/* the MemAvailable the fill must leave room for */
+#define THP_BEYOND_MB	64
+#define THP_AREA_MB	768
 #define MB		(1UL << 20)
 #define PIPES		64
 #define THP_DIR		"/sys/kernel/mm/transparent_hugepage/"
@@ -335,9 +340,40 @@ static struct knob compact_knobs[] = {
 };
 #define COMPACT_KNOBS	((int)(sizeof(compact_knobs) / sizeof(compact_knobs[0])))
 
+/* MiB in free blocks of 2 MiB and more, over every zone in /proc/buddyinfo. */
+static long free_huge_mb(long psize)
+{
+	FILE *f = fopen("/proc/buddyinfo", "r");
+	char line[512];
+	long mb = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "zone");
+		long count, order = 0;
+		int used;
+
+		if (!p)
+			continue;
+		p += 4;
+		while (*p == ' ')
+			p++;
+		p += strcspn(p, " ");	/* the zone's name */
+		while (sscanf(p, "%ld%n", &count, &used) == 1) {
+			if ((psize << order) >= (long)(2 * MB))
+				mb += count * (psize << order) / (long)MB;
+			order++;
+			p += used;
+		}
+	}
+	fclose(f);
+	return mb;
+}
+
 int main(void)
 {
-	long psize = sysconf(_SC_PAGESIZE), free_kb, stall0, stall, moved0, moved;
+	long psize = sysconf(_SC_PAGESIZE), free_kb, stall0, stall, moved0, moved, huge_mb;
 	unsigned long fill_pages, thp_pages, shm_pages, i, k, bad = 0, first_bad = 0, written = 0, faults = 0;
 	const char *env = getenv("COMPACTION_DIRECT_SECONDS");
 	double seconds = env ? atof(env) : 10, end;
@@ -358,12 +394,11 @@ int main(void)
 		ksft_exit_fail_msg("MemAvailable %ld kB: too little to fragment\n", free_kb);
 	shm_pages = SHMEM_MB * (MB / psize);
 	fill_pages = (free_kb / 1024 - MARGIN_MB - SHMEM_MB) * (MB / psize);
-	thp_pages = THP_MB * (MB / psize);
 
 	/* 1: fill. */
 	fill = mmap(NULL, fill_pages * psize, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	thp = mmap(NULL, (THP_MB + 2) * MB, PROT_READ | PROT_WRITE,
+	thp = mmap(NULL, (THP_AREA_MB + 2) * MB, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	shm = mmap(NULL, shm_pages * psize, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -371,7 +406,7 @@ int main(void)
 		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
 	madvise(fill, fill_pages * psize, MADV_NOHUGEPAGE);
 	thp = (uint64_t *)(((uintptr_t)thp + 2 * MB - 1) & ~(2 * MB - 1));
-	madvise(thp, THP_MB * MB, MADV_HUGEPAGE);
+	madvise(thp, THP_AREA_MB * MB, MADV_HUGEPAGE);
 	for (i = 0, k = 0; i < fill_pages; i++) {
 		fill[i * psize / 8] = i;
 		if (k < shm_pages && i % (fill_pages / shm_pages) == 0) {
@@ -386,7 +421,11 @@ int main(void)
 	if (mlock2(fill, MLOCK_MB * MB, MLOCK_ONFAULT))
 		ksft_print_msg("mlock2: %s: no unevictable pages\n", strerror(errno));
 
-	/* 3: THP faults that must compact. */
+	/* 3: THP faults that must compact: more than the free 2 MiB blocks. */
+	huge_mb = free_huge_mb(psize);
+	thp_pages = (huge_mb + THP_BEYOND_MB) * (MB / psize);
+	if (thp_pages > THP_AREA_MB * (MB / psize))
+		thp_pages = THP_AREA_MB * (MB / psize);
 	if (knobs_set(compact_knobs, COMPACT_KNOBS))
 		ksft_exit_fail_msg("no %s or %s\n", compact_knobs[0].path,
 				   compact_knobs[1].path);
@@ -401,11 +440,11 @@ int main(void)
 	stall = mmg_vmstat("compact_stall");
 	moved = mmg_vmstat("compact_migrate_scanned");
 	if (stall <= stall0)
-		ksft_test_result_skip("no direct compaction: compact_stall stayed %ld (%lu THP faults)\n",
-				      stall, faults);
+		ksft_test_result_skip("no direct compaction: compact_stall stayed %ld (%lu THP faults, %ld MiB free in 2 MiB blocks)\n",
+				      stall, faults, huge_mb);
 	else
-		ksft_test_result_pass("direct compaction: %ld stalls, %ld pages scanned, %lu THP faults (at most %.0f s)\n",
-				      stall - stall0, moved - moved0, faults, seconds);
+		ksft_test_result_pass("direct compaction: %ld stalls, %ld pages scanned, %lu THP faults, %ld MiB free in 2 MiB blocks (at most %.0f s)\n",
+				      stall - stall0, moved - moved0, faults, huge_mb, seconds);
 
 	/* 4: unmovable pages on the fragmented system, kept through 5. */
 	piped = pipes_fill();
@@ -450,7 +489,7 @@ int main(void)
 	ksft_test_result(wrong == 0, "%lu KiB through %d pipes, %ld bytes came back wrong\n",
 			 piped >> 10, PIPES, wrong);
 	munmap(fill, fill_pages * psize);
-	munmap(thp, THP_MB * MB);
+	munmap(thp, THP_AREA_MB * MB);
 	munmap(shm, shm_pages * psize);
 	if (mthp_written >= 0)
 		munmap(mthp, MTHP_MB * MB);
