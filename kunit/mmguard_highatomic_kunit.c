@@ -210,21 +210,28 @@ static struct page *mmguard_ha_alloc(struct mmguard_ha_ctx *ctx,
 	return page;
 }
 
-/* Fail one allocation after direct reclaim; it unreserves one unit. */
-static void mmguard_ha_fail_reclaim(struct kunit *test,
-				    struct mmguard_ha_ctx *ctx)
+/* An order-0 @gfp allocation with the min watermark above the free pages fails. */
+static void mmguard_ha_fail_above_min(struct kunit *test,
+				      struct mmguard_ha_ctx *ctx, gfp_t gfp)
 {
 	struct page *page;
 
-	KUNIT_ASSERT_EQ_MSG(test, mmguard_stash_top_up(ctx), 0,
-			    "no pages to fill the reclaim stash with");
 	mmguard_ha_raise_wmarks(ctx, WMARK_MIN);
-	page = alloc_pages(MMGUARD_GFP_RECLAIM_ONCE, 0);
+	page = alloc_pages(gfp, 0);
 	mmguard_ha_restore_wmarks(ctx);
 	if (page)
 		__free_page(page);
 	KUNIT_EXPECT_NULL_MSG(test, page,
 			      "an order-0 allocation above the min watermark succeeded");
+}
+
+/* Fail one allocation after direct reclaim; it unreserves one unit. */
+static void mmguard_ha_fail_reclaim(struct kunit *test,
+				    struct mmguard_ha_ctx *ctx)
+{
+	KUNIT_ASSERT_EQ_MSG(test, mmguard_stash_top_up(ctx), 0,
+			    "no pages to fill the reclaim stash with");
+	mmguard_ha_fail_above_min(test, ctx, MMGUARD_GFP_RECLAIM_ONCE);
 	KUNIT_EXPECT_LT_MSG(test, READ_ONCE(ctx->stashed), MMGUARD_STASH_PAGES,
 			    "direct reclaim did not reclaim from the stash");
 }
@@ -533,7 +540,6 @@ static void mmguard_isolated_reserve_stays_reserved(struct kunit *test)
 static void mmguard_last_reserve_block_goes_only_before_oom(struct kunit *test)
 {
 	struct mmguard_ha_ctx *ctx = test->priv;
-	struct page *page;
 
 	ctx->small = mmguard_ha_alloc(ctx, pageblock_order - 1);
 	if (!ctx->small)
@@ -550,13 +556,7 @@ static void mmguard_last_reserve_block_goes_only_before_oom(struct kunit *test)
 				   "after a failed reclaim (the last block is kept)");
 
 	mmguard_stash_free(ctx);
-	mmguard_ha_raise_wmarks(ctx, WMARK_MIN);
-	page = alloc_pages(MMGUARD_GFP_RECLAIM_MAYFAIL, 0);
-	mmguard_ha_restore_wmarks(ctx);
-	if (page)
-		__free_page(page);
-	KUNIT_EXPECT_NULL_MSG(test, page,
-			      "an order-0 allocation above the min watermark succeeded");
+	mmguard_ha_fail_above_min(test, ctx, MMGUARD_GFP_RECLAIM_MAYFAIL);
 	mmguard_ha_expect_reserved(test, ctx->zone, 0,
 				   "after reclaim gave up (before the OOM path)");
 }
