@@ -54,20 +54,31 @@
 struct mmguard_fb_param {
 	const char *name;
 	int block_mt;		/* B's type */
-	gfp_t block_gfp;	/* allocates B with that type */
 	int request_mt;		/* the falling-back allocation's type */
-	gfp_t request_gfp;
 	int want_mt;		/* B's type after the allocation */
 };
 
 static const struct mmguard_fb_param mmguard_fb_params[] = {
 	{ "unmovable into a movable block of unmovable pages: claimed",
-	  MIGRATE_MOVABLE, __GFP_MOVABLE, MIGRATE_UNMOVABLE, 0,
-	  MIGRATE_UNMOVABLE },
+	  MIGRATE_MOVABLE, MIGRATE_UNMOVABLE, MIGRATE_UNMOVABLE },
 	{ "reclaimable into an unmovable block: taken alone",
-	  MIGRATE_UNMOVABLE, 0, MIGRATE_RECLAIMABLE, __GFP_RECLAIMABLE,
-	  MIGRATE_UNMOVABLE },
+	  MIGRATE_UNMOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
 };
+
+/* The lists a fallback chooses from, in the order the case drains them. */
+static const int mmguard_fb_types[] = {
+	MIGRATE_UNMOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE
+};
+
+/* The gfp mobility flag of an allocation of migratetype @mt. */
+static gfp_t mmguard_fb_gfp(int mt)
+{
+	if (mt == MIGRATE_MOVABLE)
+		return __GFP_MOVABLE;
+	if (mt == MIGRATE_RECLAIMABLE)
+		return __GFP_RECLAIMABLE;
+	return 0;
+}
 
 static void mmguard_fb_desc(const struct mmguard_fb_param *p, char *desc)
 {
@@ -166,9 +177,10 @@ static bool mmguard_fb_has_block(struct zone *zone, int mt, unsigned int order)
  * taken next).  pageblock_order is skipped: it goes through the pcp lists,
  * whose refills may take more than one block and fall back for the rest.
  */
-static void mmguard_fb_take(struct mmguard_fb_ctx *ctx, int mt, gfp_t gfp,
+static void mmguard_fb_take(struct mmguard_fb_ctx *ctx, int mt,
 			    unsigned int lowest)
 {
+	gfp_t gfp = mmguard_fb_gfp(mt) | MMGUARD_FB_GFP;
 	const unsigned int orders[] = { MAX_PAGE_ORDER, pageblock_order - 1,
 					pageblock_order - 2 };
 	unsigned int i;
@@ -179,7 +191,7 @@ static void mmguard_fb_take(struct mmguard_fb_ctx *ctx, int mt, gfp_t gfp,
 		unsigned long n = zone_managed_pages(ctx->zone) >> order;
 
 		while (order >= lowest && n-- && mmguard_fb_has_block(ctx->zone, mt, order)) {
-			struct page *page = alloc_pages(gfp | MMGUARD_FB_GFP, order);
+			struct page *page = alloc_pages(gfp, order);
 
 			if (!page)
 				break;
@@ -198,16 +210,16 @@ static void mmguard_fb_take(struct mmguard_fb_ctx *ctx, int mt, gfp_t gfp,
 static struct page *mmguard_fb_other_block(struct zone *zone, struct page *chunk,
 					   int *mt, unsigned int *order)
 {
-	static const int mts[] = { MIGRATE_UNMOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE };
 	struct page *page;
 	unsigned int i, o;
 
-	for (i = 0; i < ARRAY_SIZE(mts); i++)
+	for (i = 0; i < ARRAY_SIZE(mmguard_fb_types); i++)
 		for (o = MMGUARD_FB_ORDER; o < NR_PAGE_ORDERS; o++)
-			list_for_each_entry(page, &zone->free_area[o].free_list[mts[i]],
+			list_for_each_entry(page,
+					    &zone->free_area[o].free_list[mmguard_fb_types[i]],
 					    buddy_list)
 				if (page != chunk) {
-					*mt = mts[i];
+					*mt = mmguard_fb_types[i];
 					*order = o;
 					return page;
 				}
@@ -222,22 +234,14 @@ static struct page *mmguard_fb_other_block(struct zone *zone, struct page *chunk
 static bool mmguard_fb_drain(struct kunit *test, struct mmguard_fb_ctx *ctx,
 			     struct page *chunk, int chunk_mt, bool last)
 {
-	static const struct {
-		int mt;
-		gfp_t gfp;
-	} types[] = {
-		{ MIGRATE_UNMOVABLE, 0 },
-		{ MIGRATE_RECLAIMABLE, __GFP_RECLAIMABLE },
-		{ MIGRATE_MOVABLE, __GFP_MOVABLE },
-	};
 	struct page *other;
 	unsigned long flags;
 	unsigned int i, order;
 	int mt;
 
-	for (i = 0; i < ARRAY_SIZE(types); i++)
-		mmguard_fb_take(ctx, types[i].mt, types[i].gfp,
-				MMGUARD_FB_ORDER + (types[i].mt == chunk_mt));
+	for (i = 0; i < ARRAY_SIZE(mmguard_fb_types); i++)
+		mmguard_fb_take(ctx, mmguard_fb_types[i],
+				MMGUARD_FB_ORDER + (mmguard_fb_types[i] == chunk_mt));
 	spin_lock_irqsave(&ctx->zone->lock, flags);
 	other = mmguard_fb_other_block(ctx->zone, chunk, &mt, &order);
 	spin_unlock_irqrestore(&ctx->zone->lock, flags);
@@ -262,7 +266,8 @@ static void mmguard_fallback_claims_by_the_rule(struct kunit *test)
 	INIT_LIST_HEAD(&ctx->taken);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mmguard_fb_cleanup, ctx), 0);
 
-	ctx->block = alloc_pages(p->block_gfp | MMGUARD_FB_GFP, pageblock_order);
+	ctx->block = alloc_pages(mmguard_fb_gfp(p->block_mt) | MMGUARD_FB_GFP,
+				 pageblock_order);
 	if (!ctx->block)
 		kunit_skip(test, "no free pageblock for block B");
 	split_page(ctx->block, pageblock_order);
@@ -301,7 +306,8 @@ static void mmguard_fallback_claims_by_the_rule(struct kunit *test)
 			   ctx->zone->name, MMGUARD_FB_ORDER);
 	}
 
-	ctx->got = alloc_pages(p->request_gfp | MMGUARD_FB_GFP, MMGUARD_FB_ORDER);
+	ctx->got = alloc_pages(mmguard_fb_gfp(p->request_mt) | MMGUARD_FB_GFP,
+			       MMGUARD_FB_ORDER);
 	mt = get_pageblock_migratetype(ctx->block);
 	mmguard_fb_restore_wmarks(ctx);
 
