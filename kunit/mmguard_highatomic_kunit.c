@@ -18,9 +18,9 @@
  *    and on its way out unreserves exactly one reserve unit.  Direct
  *    reclaim unreserves only after it made progress, and a test guest at
  *    boot has nothing on its LRUs, so the suite gives reclaim something to
- *    reclaim: a stash of pages behind a shrinker that frees them and
- *    accounts them with mm_account_reclaimed_pages(), as shrinkers of
- *    non-slab caches do.
+ *    reclaim: a stash of pages behind a shrinker that frees them (for the
+ *    test's own reclaim only) and accounts them with
+ *    mm_account_reclaimed_pages(), as shrinkers of non-slab caches do.
  * Neither allocation wakes kswapd.  The window is a single allocation,
  * taken at boot where nothing else allocates much; allocations of other
  * tasks in it take their slow path or fail quietly (none is expected).
@@ -70,6 +70,7 @@ struct mmguard_ha_ctx {
 	unsigned int nr_units;
 
 	struct shrinker *shrinker;	/* frees the stash for reclaim */
+	struct task_struct *reclaimer;	/* the only task it frees it for */
 	spinlock_t stash_lock;
 	unsigned int stashed;
 	struct page *stash[MMGUARD_STASH_PAGES];
@@ -80,6 +81,8 @@ static unsigned long mmguard_stash_count(struct shrinker *s,
 {
 	struct mmguard_ha_ctx *ctx = s->private_data;
 
+	if (READ_ONCE(ctx->reclaimer) != current)
+		return 0;
 	return READ_ONCE(ctx->stashed) ?: SHRINK_EMPTY;
 }
 
@@ -89,6 +92,8 @@ static unsigned long mmguard_stash_scan(struct shrinker *s,
 	struct mmguard_ha_ctx *ctx = s->private_data;
 	unsigned long freed = 0;
 
+	if (READ_ONCE(ctx->reclaimer) != current)
+		return SHRINK_STOP;
 	spin_lock(&ctx->stash_lock);
 	while (freed < sc->nr_to_scan && ctx->stashed) {
 		__free_page(ctx->stash[--ctx->stashed]);
@@ -225,13 +230,20 @@ static void mmguard_ha_fail_above_min(struct kunit *test,
 			      "an order-0 allocation above the min watermark succeeded");
 }
 
-/* Fail one allocation after direct reclaim; it unreserves one unit. */
+/*
+ * Fail one allocation after direct reclaim; it unreserves one unit.  The
+ * stash is freed only for this task's own reclaim: kswapd, woken by an
+ * allocation of another task while the watermarks are up, must not take
+ * it, or this reclaim would make no progress and skip the unreserve.
+ */
 static void mmguard_ha_fail_reclaim(struct kunit *test,
 				    struct mmguard_ha_ctx *ctx)
 {
 	KUNIT_ASSERT_EQ_MSG(test, mmguard_stash_top_up(ctx), 0,
 			    "no pages to fill the reclaim stash with");
+	WRITE_ONCE(ctx->reclaimer, current);
 	mmguard_ha_fail_above_min(test, ctx, MMGUARD_GFP_RECLAIM_ONCE);
+	WRITE_ONCE(ctx->reclaimer, NULL);
 	KUNIT_EXPECT_LT_MSG(test, READ_ONCE(ctx->stashed), MMGUARD_STASH_PAGES,
 			    "direct reclaim did not reclaim from the stash");
 }
