@@ -81,7 +81,7 @@ run: tool
 check-pipeline: tool
 	$(MMGUARD) run $(KSRC_ARG) --accel $(ACCEL) --label check --trinity-seconds $(TRINITY_SECONDS) \
 		--expect-suite mmguard_freepages --expect-suite mmguard_isolation --expect-suite mmguard_pcp_hotplug \
-		--expect-suite mmguard_highatomic --expect-suite mmguard_fallback --expect-suite mmguard_thp_mapcount --expect-suite mmguard_contig --expect-suite cma_drift \
+		--expect-suite mmguard_highatomic --expect-suite mmguard_fallback --expect-suite mmguard_thp_mapcount --expect-suite mmguard_contig --expect-suite mmguard_compaction --expect-suite cma_drift \
 		--expect-suite kpageflags_thp_race --expect-suite kpageflags_offline_race --expect-suite isolation_undo_types --expect-suite thp_mapcount --expect-suite compaction_stress --expect-suite kpageflags_types --expect-suite thp_pmd_split_paths \
 		--expect-suite trinity $(BOOT_ARGS) $(MMGUARD_ARGS)
 
