@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <future>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "file_io.h"
+#include "job_queue.h"
 #include "process.h"
 #include "proof_judge.h"
 #include "proof_plan.h"
@@ -36,8 +38,10 @@ struct RowResult {
 // A kernel the matrix built, kept as a copy of its bzImage.
 struct KeptKernel {
     fs::path image;
+    Workspace ws;   // of the kernel's first boot, which has the build's log
     RunInfo info;
     std::string error;   // why it could not be built
+    double build_seconds = 0;
 };
 
 struct BootJobResult {
@@ -149,12 +153,64 @@ int run_proof(const RunOptions& global, const ProofOptions& options) {
         return kExitPass;
     }
 
-    // Each kernel is built once in the tree and its bzImage kept as a copy,
-    // so the next kernel can be built while a boot runs from the copy: at
-    // most one build (this thread) and one boot (a worker) at a time.
-    std::map<std::string, KeptKernel> kept;
+    // Each kernel is built once in the tree and its bzImage kept as a copy:
+    // a queue builds the kernels one after another, in the order of their
+    // first boot, while the boots run from the copies, one at a time, each
+    // as soon as its kernel is there (the first waiting boot in the run
+    // order whose kernel is built). Builds are the critical path; a boot
+    // never waits for a build it does not need.
+    std::vector<std::size_t> pending = proof_run_order(boots, runs);
+    std::vector<std::string> keys;        // kernels in the order of their first boot
+    std::map<std::string, std::size_t> job_of;
+    std::map<std::string, std::size_t> first_boot;   // of each kernel, in the run order
+    for (std::size_t n : pending) {
+        std::string key = kernel_key(boots[n].kernel);
+        if (job_of.emplace(key, keys.size()).second) {
+            keys.push_back(key);
+            first_boot[key] = n;
+        }
+    }
+    std::vector<KeptKernel> kept(keys.size());
     fs::path images = root.work / "proof-images";
     fs::create_directories(images);
+    // The options of the boot that runs first on a kernel: its words may
+    // choose the build (the label names its logs).
+    auto boot_options = [&](std::size_t n) {
+        const ProofBoot& b = boots[n];
+        RunOptions o = global;
+        o.base = b.kernel.base;
+        o.mutations.clear();
+        if (!b.kernel.mutation.empty()) o.mutations.push_back(b.kernel.mutation.string());
+        o.label = boot_label(b, rows, n + 1);
+        parse_run_words(o, b.words, o.label);
+        o.stop_after_reports = report_patterns_to_stop_after(b, rows);
+        return o;
+    };
+    std::vector<std::function<void()>> jobs;
+    for (std::size_t j = 0; j < keys.size(); ++j) {
+        jobs.push_back([&, j] {
+            std::size_t n = first_boot[keys[j]];
+            RunOptions o = boot_options(n);
+            KeptKernel& k = kept[j];
+            k.ws = make_workspace(o, o.label);
+            const Workspace& ws = k.ws;
+            fmt::print("\n==> proof: building the {} kernel (boot {}; kernel {} of {})\n", keys[j], n + 1, j + 1,
+                       keys.size());
+            std::fflush(stdout);
+            auto t0 = Clock::now();
+            try {
+                k.info = run_prepare_and_build(ws, o, o.label);
+                k.image = images / (keys[j] + ".bzImage");
+                std::error_code ec;
+                fs::copy_file(ws.bzimage(), k.image, fs::copy_options::overwrite_existing, ec);
+                if (ec) throw HarnessError(fmt::format("cannot keep {} as {}: {}", ws.bzimage().string(),
+                                                       k.image.string(), ec.message()));
+            } catch (const HarnessError& e) {
+                k.error = e.what();
+            }
+            k.build_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        });
+    }
     std::optional<BootJob> running;
     auto finish = [&](BootJob& job) {
         BootJobResult r = job.result.get();
@@ -175,81 +231,65 @@ int run_proof(const RunOptions& global, const ProofOptions& options) {
         std::fflush(stdout);
     };
     std::size_t ran = 0;
-    for (std::size_t n : proof_run_order(boots, runs)) {
-        ++ran;
-        const ProofBoot& b = boots[n];
-        RunOptions o = global;
-        o.base = b.kernel.base;
-        o.mutations.clear();
-        if (!b.kernel.mutation.empty()) o.mutations.push_back(b.kernel.mutation.string());
-        std::string label = boot_label(b, rows, n + 1);
-        o.label = label;
-        parse_run_words(o, b.words, label);
-        o.stop_after_reports = report_patterns_to_stop_after(b, rows);
-        Workspace ws = make_workspace(o, label);
-        std::string key = kernel_key(b.kernel);
-        double build_seconds = 0;
-        if (!kept.count(key)) {
-            // Builds while the previous boot runs.
-            fmt::print("\n==> proof: building the {} kernel for boot {}{}\n", key, n + 1,
-                       running ? fmt::format(" while boot {} runs", running->n + 1) : "");
+    std::set<std::string> booted;   // kernels with a boot started: the first one carries the build's seconds
+    {
+        JobQueue builds(std::move(jobs));
+        while (!pending.empty()) {
+            if (running) finish(*running);
+            running.reset();
+            if (interrupted()) throw Interrupted();
+            std::vector<std::size_t> wanted;
+            for (std::size_t n : pending) wanted.push_back(job_of[kernel_key(boots[n].kernel)]);
+            std::size_t j = builds.wait_any(wanted);
+            auto at = std::find_if(pending.begin(), pending.end(),
+                                   [&](std::size_t n) { return job_of[kernel_key(boots[n].kernel)] == j; });
+            std::size_t n = *at;
+            pending.erase(at);
+            ++ran;
+            const ProofBoot& b = boots[n];
+            RunOptions o = boot_options(n);
+            const KeptKernel& k = kept[j];
+            bool first = booted.insert(keys[j]).second;
+            double build_seconds = first ? k.build_seconds : 0;
+            Workspace ws = first ? k.ws : make_workspace(o, o.label);
+            fmt::print("\n==> proof boot {} of {}: {} kernel, {} ({} row(s))\n", n + 1, boots.size(),
+                       b.kernel.name(), fmt::join(b.words, " "), b.rows.size());
             std::fflush(stdout);
-            auto t0 = Clock::now();
-            KeptKernel k;
-            try {
-                k.info = run_prepare_and_build(ws, o, label);
-                k.image = images / (key + ".bzImage");
-                std::error_code ec;
-                fs::copy_file(ws.bzimage(), k.image, fs::copy_options::overwrite_existing, ec);
-                if (ec) throw HarnessError(fmt::format("cannot keep {} as {}: {}", ws.bzimage().string(),
-                                                       k.image.string(), ec.message()));
-            } catch (const HarnessError& e) {
-                k.error = e.what();
-            }
-            build_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-            kept[key] = std::move(k);
-        }
-        const KeptKernel& k = kept[key];
-        if (running) finish(*running);
-        running.reset();
-        if (interrupted()) throw Interrupted();
-        fmt::print("\n==> proof boot {} of {}: {} kernel, {} ({} row(s))\n", n + 1, boots.size(), b.kernel.name(),
-                   fmt::join(b.words, " "), b.rows.size());
-        std::fflush(stdout);
-        BootJob job;
-        job.n = n;
-        job.build_seconds = build_seconds;
-        RunInfo info = k.info;
-        if (build_seconds == 0) info.build_seconds = 0, info.compiled = 0;
-        info.label = label;
-        std::string error = k.error;
-        Initramfs ird;
-        if (error.empty()) {
-            try {
-                ird = run_initramfs(ws, o);
-            } catch (const HarnessError& e) {
-                error = e.what();
-            }
-        }
-        o.kernel_image = k.image.string();
-        job.result = std::async(std::launch::async, [ws, o, info, ird, error]() {
-            BootJobResult r;
-            auto t0 = Clock::now();
-            r.error = error;
-            if (r.error.empty()) {
+            BootJob job;
+            job.n = n;
+            job.build_seconds = build_seconds;
+            RunInfo info = k.info;
+            if (build_seconds == 0) info.build_seconds = 0, info.compiled = 0;
+            info.label = o.label;
+            std::string error = k.error;
+            Initramfs ird;
+            if (error.empty()) {
                 try {
-                    RunResult rr = run_finish(ws, o, info, run_boot(ws, o, ird.cpio));
-                    r.code = rr.verdict.exit_code;
-                    r.boot = std::move(rr.boot);
+                    ird = run_initramfs(ws, o);
                 } catch (const HarnessError& e) {
-                    r.error = e.what();
+                    error = e.what();
                 }
             }
-            if (!r.error.empty()) fmt::print(stderr, "proof: {}: harness error: {}\n", o.label, r.error);
-            r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-            return r;
-        });
-        running = std::move(job);
+            o.kernel_image = k.image.string();
+            job.result = std::async(std::launch::async, [ws, o, info, ird, error]() {
+                BootJobResult r;
+                auto t0 = Clock::now();
+                r.error = error;
+                if (r.error.empty()) {
+                    try {
+                        RunResult rr = run_finish(ws, o, info, run_boot(ws, o, ird.cpio));
+                        r.code = rr.verdict.exit_code;
+                        r.boot = std::move(rr.boot);
+                    } catch (const HarnessError& e) {
+                        r.error = e.what();
+                    }
+                }
+                if (!r.error.empty()) fmt::print(stderr, "proof: {}: harness error: {}\n", o.label, r.error);
+                r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+                return r;
+            });
+            running = std::move(job);
+        }
     }
     if (running) finish(*running);
     if (interrupted()) throw Interrupted();
@@ -306,7 +346,7 @@ int run_proof_merge(const RunOptions& global, const std::vector<std::string>& in
         if (used.insert(r.at("boot").get<long>()).second) seconds += r.at("seconds").get<long>();
     std::string summary = fmt::format(
         "{}, merged from {} part(s): {} boots for {} rows, {} s of boots and builds, {} s of wall time in all "
-        "(a build overlaps the boot before it).\n",
+        "(builds overlap boots).\n",
         utc_now("%Y-%m-%dT%H:%MZ"), parts.size(), boots, records.size(), seconds, wall);
     fs::path out_root = workspace_paths(global).out;
     fs::create_directories(out_root);

@@ -26,8 +26,8 @@ std::string proof_markdown(const json& records, const std::string& summary) {
     std::string md = "# mmguard proof matrix\n\n" + summary + "\n";
     md += "Rows that need the same kernel with the same boot options are judged from one boot\n"
           "(the 'boot' column); 'seconds' is that boot's, plus its kernel's build for the first boot\n"
-          "of each kernel. Each kernel is built while the boot before it runs, so the wall time is less\n"
-          "than the sum.\n\n";
+          "of each kernel. The kernels are built one after another while the boots run (each boot as soon\n"
+          "as its kernel is built), so the wall time is less than the sum.\n\n";
     md += "| topic | what | kernel | expected | verdict | seen (first report @ printk time) | boot | seconds |\n";
     md += "| ----- | ---- | ------ | -------- | ------- | ---------------------------------- | ---- | ------- |\n";
     for (const auto& r : sorted)

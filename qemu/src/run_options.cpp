@@ -20,8 +20,10 @@ Workspace make_workspace(const RunOptions& o, const std::string& label) {
     Workspace ws = workspace_paths(o);
     fs::path out_root = ws.out;
     std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);   // the proof matrix's build queue calls this from a second thread
     char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
     ws.out = out_root / fmt::format("{}-{}", stamp, label);
     fs::create_directories(ws.out);
     fs::create_directories(ws.work);
