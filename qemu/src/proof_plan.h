@@ -59,12 +59,13 @@ struct ProofBoot {
 // mutation, then the base; within a kernel, in the order of their first row.
 std::vector<ProofBoot> plan_proof_boots(const std::vector<ProofRow>& rows);
 
-// The order to run the chosen boots (runs[n]) in, so that building a kernel
-// overlaps a boot: the proof builds the next kernel while the previous boot
-// runs from a copy of its image. The boots of the first kernel to run need
-// no build after the first, so one of them is put before each other
-// kernel's boots: a build always has a boot to overlap. Each kernel's boots
-// stay together and in their planned order.
+// The order of the chosen boots (runs[n]): the proof's build queue builds
+// the kernels in the order of their first boot here, and each time a boot
+// ends, the first waiting boot whose kernel is built runs next. The boots of
+// the first kernel need no build after the first, so one of them is put
+// before each other kernel's boots: while a kernel builds, a boot of the
+// first kernel can run, and a kernel's own boots come right after its
+// build. Each kernel's boots stay together and in their planned order.
 std::vector<std::size_t> proof_run_order(const std::vector<ProofBoot>& boots, const std::vector<bool>& runs);
 
 // When every row of the boot expects a kernel report, their patterns: the
