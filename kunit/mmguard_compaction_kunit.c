@@ -19,12 +19,12 @@
 #include <kunit/test.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
-#include <linux/mman.h>
 #include <linux/migrate.h>
 #include <linux/pageblock-flags.h>
 
 #include "../internal.h"
 #include "mmguard_audit.h"
+#include "mmguard_thp.h"
 
 /*
  * A compact_control for isolate_migratepages_range() calls; the caller
@@ -50,27 +50,10 @@ static struct compact_control mmguard_cc(struct zone *zone, bool alloc_contig)
 /* Fault a THP into a mapping of the test's own; its head PFN. */
 static unsigned long mmguard_cp_fault_thp(struct kunit *test)
 {
-	unsigned long base, addr, pfn;
-	struct page *page;
-	long got;
+	unsigned long addr;
+	struct page *page = mmguard_fault_thp(test, &addr);
+	unsigned long pfn = page_to_pfn(page);
 
-	base = kunit_vm_mmap(test, NULL, 0, 2 * HPAGE_PMD_SIZE,
-			     PROT_READ | PROT_WRITE,
-			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	if (IS_ERR_VALUE(base) || !base)
-		kunit_skip(test, "kunit_vm_mmap failed: %ld", (long)base);
-	addr = ALIGN(base, HPAGE_PMD_SIZE);
-	got = get_user_pages_unlocked(addr, 1, &page, FOLL_WRITE);
-	if (got != 1)
-		kunit_skip(test, "GUP of %#lx failed: %ld", addr, got);
-	pfn = page_to_pfn(page);
-	if (folio_order(page_folio(page)) != HPAGE_PMD_ORDER ||
-	    !IS_ALIGNED(pfn, HPAGE_PMD_NR)) {
-		unsigned int order = folio_order(page_folio(page));
-
-		put_page(page);
-		kunit_skip(test, "no THP at %#lx (order %u)", addr, order);
-	}
 	/* The scanner skips a folio with references beyond its mappings. */
 	put_page(page);
 	return pfn;

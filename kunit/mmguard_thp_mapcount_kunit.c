@@ -20,6 +20,7 @@
 #include <linux/mman.h>
 
 #include "../internal.h"
+#include "mmguard_thp.h"
 
 struct mmguard_thp {
 	unsigned long addr;	/* PMD-aligned start of the THP's mapping */
@@ -61,33 +62,11 @@ static void expect_counts(struct kunit *test, struct mmguard_thp *t,
 			    bad < 0 ? 0 : raw_page_mapcount(t, bad));
 }
 
-/* Map 4 MiB, fault a THP into its aligned 2 MiB, take a reference. */
+/* A THP of the test's own, with a reference. */
 static void fault_thp(struct kunit *test, struct mmguard_thp *t)
 {
-	unsigned long base;
-	struct page *page;
-	long got;
-
-	base = kunit_vm_mmap(test, NULL, 0, 2 * HPAGE_PMD_SIZE,
-			     PROT_READ | PROT_WRITE,
-			     MAP_ANONYMOUS | MAP_PRIVATE, 0);
-	if (IS_ERR_VALUE(base) || !base)
-		kunit_skip(test, "kunit_vm_mmap failed: %ld", (long)base);
-	t->addr = ALIGN(base, HPAGE_PMD_SIZE);
-
-	got = get_user_pages_unlocked(t->addr, 1, &page, FOLL_WRITE);
-	if (got != 1)
-		kunit_skip(test, "GUP of %#lx failed: %ld", t->addr, got);
-	t->folio = page_folio(page);
-	t->head = page;
-	if (!folio_test_large(t->folio) ||
-	    folio_order(t->folio) != HPAGE_PMD_ORDER ||
-	    &t->folio->page != page) {
-		unsigned int order = folio_order(t->folio);
-
-		folio_put(t->folio);
-		kunit_skip(test, "no THP at %#lx (order %u)", t->addr, order);
-	}
+	t->head = mmguard_fault_thp(test, &t->addr);
+	t->folio = page_folio(t->head);
 }
 
 static void mmguard_thp_pmd_mapped(struct kunit *test)
