@@ -7,7 +7,6 @@
 #define MMGUARD_THP_H
 
 #include <kunit/test.h>
-#include <linux/huge_mm.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 

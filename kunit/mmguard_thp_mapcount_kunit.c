@@ -12,12 +12,21 @@
  * page's _mapcount. The test holds a folio reference throughout, so the
  * folio is neither freed nor split under it.
  *
+ * A freeze split (split_folio() of the PMD-mapped THP: the PMD becomes 512
+ * migration entries in the page table deposited with it, then 512 PTEs)
+ * must write that page table and nothing after it: the test deposits a
+ * table of its own, followed by a zeroed guard page, and reads the guard
+ * after the split (a one-entry overrun is silent otherwise: the split
+ * checks only that each entry it writes was empty).
+ *
  * Skipped, saying why, when no THP is faulted in (THP disabled, no
  * contiguous 2 MiB free).
  */
 #include <kunit/test.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/pgtable.h>
+#include <asm/pgalloc.h>
 
 #include "../internal.h"
 #include "mmguard_thp.h"
@@ -110,9 +119,94 @@ static void mmguard_thp_split_and_unmap(struct kunit *test)
 	folio_put(t.folio);
 }
 
+/* Two pages: a PTE table with its constructor run, and the guard after it. */
+static struct page *mmguard_table_with_guard(void)
+{
+	struct page *pair = alloc_pages(GFP_PGTABLE_USER, 1);
+
+	if (!pair)
+		return NULL;
+	split_page(pair, 1);
+	if (!pagetable_pte_ctor(page_ptdesc(pair))) {
+		__free_page(pair);
+		__free_page(pair + 1);
+		return NULL;
+	}
+	return pair;
+}
+
+/* Swap the table deposited with the THP's PMD for @table; false if no PMD. */
+static bool mmguard_deposit(struct mm_struct *mm, unsigned long addr,
+			    pgtable_t table)
+{
+	pgtable_t old = NULL;
+	spinlock_t *ptl;	/* the PMD's page table lock */
+	pmd_t *pmd;
+
+	mmap_read_lock(mm);
+	pmd = mm_find_pmd(mm, addr);
+	if (pmd) {
+		ptl = pmd_lock(mm, pmd);
+		if (pmd_trans_huge(*pmd)) {
+			old = pgtable_trans_huge_withdraw(mm, pmd);
+			pgtable_trans_huge_deposit(mm, pmd, table);
+		}
+		spin_unlock(ptl);
+	}
+	mmap_read_unlock(mm);
+	if (!old)
+		return false;
+	pte_free(mm, old);
+	return true;
+}
+
+static void mmguard_thp_freeze_split_stays_in_its_table(struct kunit *test)
+{
+	struct page *table, *guard;
+	struct mmguard_thp t;
+	int i, ret, bad = -1;
+
+	fault_thp(test, &t);
+	table = mmguard_table_with_guard();
+	if (!table) {
+		folio_put(t.folio);
+		kunit_skip(test, "no order-1 block for a page table and its guard");
+	}
+	guard = table + 1;
+	if (!mmguard_deposit(current->mm, t.addr, table)) {
+		pte_free(current->mm, table);
+		__free_page(guard);
+		folio_put(t.folio);
+		KUNIT_FAIL(test, "the THP at %#lx is not PMD-mapped", t.addr);
+		return;
+	}
+
+	/* Data in every page: a zero-filled one would be remapped to the zero page. */
+	for (i = 0; i < HPAGE_PMD_NR; i++)
+		memset(page_address(t.head + i), 0x5a, 8);
+
+	folio_lock(t.folio);
+	ret = split_folio(t.folio);
+	folio_unlock(t.folio);
+	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "split_folio() of the PMD-mapped THP");
+	KUNIT_EXPECT_NULL_MSG(test, memchr_inv(page_address(guard), 0, PAGE_SIZE),
+			      "the split wrote past its page table, into the page after it");
+	__free_page(guard);
+	for (i = 0; i < HPAGE_PMD_NR && !ret; i++) {
+		if (raw_page_mapcount(&t, i) != 0) {
+			bad = i;
+			break;
+		}
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, -1, "after the split, page %d raw mapcount %d, not one PTE",
+			    bad, bad < 0 ? 0 : raw_page_mapcount(&t, bad));
+	put_page(t.head);
+}
+
 static struct kunit_case mmguard_thp_mapcount_cases[] = {
 	KUNIT_CASE(mmguard_thp_pmd_mapped),
 	KUNIT_CASE(mmguard_thp_split_and_unmap),
+	KUNIT_CASE(mmguard_thp_freeze_split_stays_in_its_table),
 	{}
 };
 
