@@ -10,6 +10,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
 /*
  * Map 4 MiB, fault a THP into its PMD-aligned 2 MiB (at *@addr) and return
  * its head page with a reference taken. Skips the test, saying why, when
@@ -41,5 +42,6 @@ static inline struct page *mmguard_fault_thp(struct kunit *test,
 	}
 	return page;
 }
+#endif
 
 #endif
