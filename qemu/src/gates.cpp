@@ -397,8 +397,12 @@ int run_gates(const Workspace& ws, const TreeOptions& tree_options, const GatesO
             (!o.fast || c.fast))
             chosen.push_back(c);
     for (const auto& name : o.configs)
-        if (std::none_of(configs.begin(), configs.end(), [&](const GateConfig& c) { return c.name == name; }))
-            throw HarnessError(fmt::format("no gate configuration '{}' in qemu/gates/configs/", name));
+        if (std::none_of(configs.begin(), configs.end(), [&](const GateConfig& c) { return c.name == name; })) {
+            std::vector<std::string> names;
+            for (const auto& c : configs) names.push_back(c.name);
+            throw HarnessError(fmt::format("no gate configuration '{}' in qemu/gates/configs/ (have: {})", name,
+                                           fmt::join(names, ", ")));
+        }
     if (!have_program("sparse") && std::any_of(chosen.begin(), chosen.end(), [](const GateConfig& c) { return c.sparse; }))
         throw HarnessError("sparse is not installed: run 'make deps'");
 
