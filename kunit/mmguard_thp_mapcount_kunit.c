@@ -26,7 +26,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pgtable.h>
-#include <asm/pgalloc.h>
+#include <linux/pgalloc.h>
 
 #include "../internal.h"
 #include "mmguard_thp.h"
