@@ -68,7 +68,11 @@ static void mmguard_scan_counts_every_page_of_an_isolated_thp(struct kunit *test
 
 	INIT_LIST_HEAD(&cc.migratepages);
 	ret = isolate_migratepages_range(&cc, pfn, pfn + HPAGE_PMD_NR);
-	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "isolate_migratepages_range()");
+	if (ret) {
+		putback_movable_pages(&cc.migratepages);
+		KUNIT_FAIL(test, "isolate_migratepages_range(): %d", ret);
+		return;
+	}
 	if (cc.nr_migratepages &&
 	    list_first_entry(&cc.migratepages, struct folio, lru) != folio) {
 		putback_movable_pages(&cc.migratepages);
